@@ -1,0 +1,53 @@
+//! IR to files: Rust through quote and prettyplease, the rest through tera templates, the runtime
+//! copied unchanged. Emitters read only the IR.
+
+mod docs;
+mod header;
+mod lockfile;
+mod rust;
+mod templates;
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+
+use crate::ir::Api;
+
+/// Runtime modules copied into every generated crate, by path in the crate.
+const RUNTIME: &[(&str, &str)] = &[
+    ("src/main.rs", include_str!("../../templates/main.rs")),
+    ("src/runtime/mod.rs", include_str!("../../templates/runtime/mod.rs")),
+    ("src/runtime/cli.rs", include_str!("../../templates/runtime/cli.rs")),
+    ("src/runtime/config.rs", include_str!("../../templates/runtime/config.rs")),
+    ("src/runtime/descriptor.rs", include_str!("../../templates/runtime/descriptor.rs")),
+    ("src/runtime/request.rs", include_str!("../../templates/runtime/request.rs")),
+    ("src/runtime/results.rs", include_str!("../../templates/runtime/results.rs")),
+    ("src/runtime/server.rs", include_str!("../../templates/runtime/server.rs")),
+    ("src/runtime/upstream.rs", include_str!("../../templates/runtime/upstream.rs")),
+];
+
+/// Every file of the crate for `api`, by path relative to the crate folder.
+pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
+    let header = header::text(api);
+    let mut files = BTreeMap::new();
+    for (path, text) in RUNTIME {
+        files.insert((*path).to_string(), format!("// {header}\n{text}"));
+    }
+    files.insert("src/api.rs".into(), rust_file(&header, rust::api_module(api))?);
+    files.insert("src/tools/mod.rs".into(), rust_file(&header, rust::tools_module(api))?);
+    for group in &api.groups {
+        files.insert(format!("src/tools/{}.rs", group.module), rust_file(&header, rust::group_module(group))?);
+    }
+    for (name, text) in templates::render(api)? {
+        files.insert(name, text);
+    }
+    files.insert("Cargo.lock".into(), lockfile::lockfile(&api.crate_name)?);
+    files.insert(".gitignore".into(), format!("# {header}\n/target\n.env\n"));
+    Ok(files)
+}
+
+/// Formats tokens as a Rust file with the `@generated` line first.
+fn rust_file(header: &str, tokens: TokenStream) -> Result<String, String> {
+    let file: syn::File = syn::parse2(tokens).map_err(|error| format!("internal error: generated Rust does not parse: {error}"))?;
+    Ok(format!("// {header}\n{}", prettyplease::unparse(&file)))
+}

@@ -1,0 +1,278 @@
+//! IR to Rust tokens: one function per kind of item.
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::quote;
+
+use crate::emit::docs::doc_attrs;
+use crate::ir::{Api, Auth, BodyMedia, BodyShape, Field, FieldType, InjectedParam, Location, PathPart, Tool, ToolGroup};
+
+/// `src/api.rs`: the API descriptor.
+pub fn api_module(api: &Api) -> TokenStream {
+    let crate_name = &api.crate_name;
+    let title = &api.title;
+    let prefix = &api.env_prefix;
+    let base_url = option_str(api.default_base_url.as_deref());
+    let auth = api.auth.iter().map(auth_spec);
+    let injected = api.injected.iter().map(injected_spec);
+    let doc = doc_attrs(&format!("The {title} API, as this server reaches it."));
+    quote! {
+        //! The API this server fronts: its name, credentials and configured parameters.
+
+        use crate::runtime::{ApiDescriptor, AuthSpec, InjectedSpec, ParamLocation};
+
+        #doc
+        pub static API: ApiDescriptor = ApiDescriptor {
+            crate_name: #crate_name,
+            title: #title,
+            version: ::std::env!("CARGO_PKG_VERSION"),
+            env_prefix: #prefix,
+            default_base_url: #base_url,
+            auth: &[#(#auth),*],
+            injected: &[#(#injected),*],
+        };
+    }
+}
+
+fn auth_spec(auth: &Auth) -> TokenStream {
+    match auth {
+        Auth::Basic { username_var, password_var } => {
+            let password_var = option_str(password_var.as_deref());
+            quote! { AuthSpec::Basic { username_var: #username_var, password_var: #password_var } }
+        }
+        Auth::Bearer { token_var } => quote! { AuthSpec::Bearer { token_var: #token_var } },
+        Auth::ApiKey { location, name, var } => {
+            let location = param_location(*location);
+            quote! { AuthSpec::ApiKey { location: #location, name: #name, var: #var } }
+        }
+        Auth::OAuth2ClientCredentials { client_id_var, client_secret_var, token_url_var, default_token_url, scope_var } => {
+            let default_token_url = option_str(default_token_url.as_deref());
+            quote! {
+                AuthSpec::OAuth2ClientCredentials {
+                    client_id_var: #client_id_var,
+                    client_secret_var: #client_secret_var,
+                    token_url_var: #token_url_var,
+                    default_token_url: #default_token_url,
+                    scope_var: #scope_var,
+                }
+            }
+        }
+    }
+}
+
+fn injected_spec(param: &InjectedParam) -> TokenStream {
+    let InjectedParam { wire_name, location, env_var, required } = param;
+    let location = param_location(*location);
+    quote! { InjectedSpec { name: #wire_name, location: #location, env_var: #env_var, required: #required } }
+}
+
+fn param_location(location: Location) -> TokenStream {
+    match location {
+        Location::Query => quote! { ParamLocation::Query },
+        Location::Cookie => quote! { ParamLocation::Cookie },
+        // Path and body values are never configured; lowering only injects headers, query
+        // parameters and cookies.
+        Location::Header | Location::Path | Location::Body => quote! { ParamLocation::Header },
+    }
+}
+
+/// `src/tools/mod.rs`: the modules and the table of every tool.
+pub fn tools_module(api: &Api) -> TokenStream {
+    let modules: Vec<Ident> = api.groups.iter().map(|group| ident(&group.module)).collect();
+    let docs = api.groups.iter().map(|group| doc_attrs(&format!("Tools of the `{}` tag.", group.tag)));
+    quote! {
+        //! The tools, one module per tag of the API description.
+
+        #(#docs pub mod #modules;)*
+
+        /// Every tool of the server, by module.
+        pub static TOOLS: &[&[crate::runtime::ToolSpec]] = &[#(#modules::TOOLS),*];
+    }
+}
+
+/// `src/tools/<module>.rs`: the argument structs and tool table of one tag.
+pub fn group_module(group: &ToolGroup) -> TokenStream {
+    let structs = group.tools.iter().map(args_struct);
+    let specs = group.tools.iter().map(tool_spec);
+    let doc = format!("Tools of the `{}` tag.", group.tag);
+    quote! {
+        #![doc = #doc]
+
+        #(#structs)*
+
+        /// The tools of this module.
+        pub static TOOLS: &[crate::runtime::ToolSpec] = &[#(#specs),*];
+    }
+}
+
+fn args_struct(tool: &Tool) -> TokenStream {
+    let name = ident(&tool.args_type);
+    let origin = match &tool.operation_id {
+        Some(id) => format!("Arguments of `{}`: `{} {}` (operationId `{id}`).", tool.name, tool.method.as_str(), tool.path),
+        None => format!("Arguments of `{}`: `{} {}`.", tool.name, tool.method.as_str(), tool.path),
+    };
+    let doc = doc_attrs(&origin);
+    let fields = tool.fields.iter().map(struct_field);
+    let request = to_request(tool);
+    quote! {
+        #doc
+        #[derive(Debug, ::serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct #name {
+            #(#fields)*
+        }
+
+        impl crate::runtime::ToolArgs for #name {
+            fn to_request(&self) -> crate::runtime::UpstreamRequest {
+                #request
+            }
+        }
+    }
+}
+
+fn struct_field(field: &Field) -> TokenStream {
+    let name = ident(&field.rust_name);
+    let ty = rust_type(&field.ty);
+    let plain_name = field.rust_name.trim_start_matches("r#");
+    let rename = (plain_name != field.input_name).then(|| {
+        let input = &field.input_name;
+        quote! { #[serde(rename = #input)] }
+    });
+    let where_ = format!("{} `{}`.", field.location.label(), field.wire_name);
+    let text = match &field.description {
+        Some(description) => format!("{description}\n\n{where_}"),
+        None => where_,
+    };
+    let doc = doc_attrs(&text);
+    if field.required {
+        quote! { #doc #rename pub #name: #ty, }
+    } else {
+        quote! { #doc #rename #[serde(default)] pub #name: ::std::option::Option<#ty>, }
+    }
+}
+
+fn rust_type(ty: &FieldType) -> TokenStream {
+    match ty {
+        FieldType::String => quote! { ::std::string::String },
+        FieldType::Integer => quote! { i64 },
+        FieldType::Number => quote! { f64 },
+        FieldType::Boolean => quote! { bool },
+        FieldType::Array(inner) => {
+            let inner = rust_type(inner);
+            quote! { ::std::vec::Vec<#inner> }
+        }
+        FieldType::Json => quote! { ::serde_json::Value },
+    }
+}
+
+fn to_request(tool: &Tool) -> TokenStream {
+    let method = ident(tool.method.as_str());
+    let path = tool.path_parts.iter().map(|part| match part {
+        PathPart::Literal(text) => quote! { request.push_literal(#text); },
+        PathPart::Param(rust_name) => {
+            let name = ident(rust_name);
+            quote! { request.push_segment(&self.#name); }
+        }
+    });
+    let media = tool.body.as_ref().map(|body| body.media);
+    let whole_body = match tool.body.as_ref().map(|body| &body.shape) {
+        Some(BodyShape::Whole(name)) => Some(name.as_str()),
+        _ => None,
+    };
+    let fields = tool.fields.iter().filter(|f| f.location != Location::Path).map(|field| {
+        let name = ident(&field.rust_name);
+        let wire = &field.wire_name;
+        let send = |value: TokenStream| match field.location {
+            Location::Query => {
+                let explode = field.explode;
+                quote! { request.query(#wire, #value, #explode); }
+            }
+            Location::Header => quote! { request.header(#wire, #value); },
+            Location::Cookie => quote! { request.cookie(#wire, #value); },
+            Location::Body if whole_body == Some(field.rust_name.as_str()) => quote! { request.json_body(#value); },
+            Location::Body if media == Some(BodyMedia::Form) => quote! { request.form_field(#wire, #value); },
+            Location::Body | Location::Path => quote! { request.json_field(#wire, #value); },
+        };
+        if field.required {
+            send(quote! { &self.#name })
+        } else {
+            let present = send(quote! { value });
+            match field.default.as_ref().and_then(literal) {
+                Some(default) => {
+                    let absent = send(default);
+                    quote! { match &self.#name { ::std::option::Option::Some(value) => { #present } ::std::option::Option::None => { #absent } } }
+                }
+                None => quote! { if let ::std::option::Option::Some(value) = &self.#name { #present } },
+            }
+        }
+    });
+    let content_type = tool.body.as_ref().map(|body| {
+        let content_type = &body.content_type;
+        quote! { request.set_content_type(#content_type); }
+    });
+    quote! {
+        let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::#method);
+        #(#path)*
+        #(#fields)*
+        #content_type
+        request
+    }
+}
+
+/// A scalar default as a Rust literal reference (`"2024-08-13"`, `&10i64`).
+fn literal(value: &serde_json::Value) -> Option<TokenStream> {
+    match value {
+        serde_json::Value::String(text) => Some(quote! { #text }),
+        serde_json::Value::Bool(b) => Some(quote! { &#b }),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => {
+                let lit = Literal::i64_suffixed(i);
+                Some(quote! { &#lit })
+            }
+            None => n.as_f64().map(|f| {
+                let lit = Literal::f64_suffixed(f);
+                quote! { &#lit }
+            }),
+        },
+        _ => None,
+    }
+}
+
+fn tool_spec(tool: &Tool) -> TokenStream {
+    let name = &tool.name;
+    let title = option_str(tool.title.as_deref());
+    let description = &tool.description;
+    let schema = serde_json::to_string(&tool.input_schema).unwrap_or_else(|_| "{}".into());
+    let method = tool.method.as_str();
+    let path = &tool.path;
+    let (read_only, destructive, idempotent) = (tool.annotations.read_only, tool.annotations.destructive, tool.annotations.idempotent);
+    let args = ident(&tool.args_type);
+    quote! {
+        crate::runtime::ToolSpec {
+            name: #name,
+            title: #title,
+            description: #description,
+            input_schema: #schema,
+            method: #method,
+            path: #path,
+            read_only: #read_only,
+            destructive: #destructive,
+            idempotent: #idempotent,
+            build: crate::runtime::build::<#args>,
+        }
+    }
+}
+
+fn option_str(value: Option<&str>) -> TokenStream {
+    match value {
+        Some(value) => quote! { ::std::option::Option::Some(#value) },
+        None => quote! { ::std::option::Option::None },
+    }
+}
+
+/// An identifier made by `naming` (raw identifiers keep their `r#`).
+fn ident(name: &str) -> Ident {
+    match name.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, Span::call_site()),
+        None => Ident::new(name, Span::call_site()),
+    }
+}

@@ -1,0 +1,126 @@
+//! The crate's non-Rust files, rendered from tera templates. Templates only loop and print:
+//! everything they show is prepared here.
+
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use crate::emit::header;
+use crate::ir::{Api, Auth};
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("Cargo.toml", include_str!("../../templates/Cargo.toml.tera")),
+    ("README.md", include_str!("../../templates/README.md.tera")),
+    (".env.example", include_str!("../../templates/env.example.tera")),
+];
+
+#[derive(Serialize)]
+struct TemplateContext<'a> {
+    api: &'a Api,
+    header_hash: String,
+    header_markdown: String,
+    description_toml: String,
+    env_vars: Vec<EnvVar>,
+    tools: Vec<ToolRow>,
+    tool_count: usize,
+}
+
+#[derive(Serialize)]
+struct EnvVar {
+    name: String,
+    required: bool,
+    description: String,
+    example: String,
+}
+
+#[derive(Serialize)]
+struct ToolRow {
+    name: String,
+    method: &'static str,
+    path: String,
+    summary: String,
+}
+
+/// Renders every template: (file name, contents).
+pub fn render(api: &Api) -> Result<Vec<(String, String)>, String> {
+    let mut tera = Tera::new();
+    tera.autoescape_on(Vec::<&str>::new());
+    tera.add_raw_templates(TEMPLATES.iter().copied()).map_err(|e| format!("template error: {e}"))?;
+    let context = TemplateContext {
+        api,
+        header_hash: format!("# {}", header::text(api)),
+        header_markdown: format!("<!-- {} -->", header::text(api)),
+        description_toml: toml_string(&format!("MCP server for the {} API", api.title)),
+        env_vars: env_vars(api),
+        tools: api
+            .tools()
+            .map(|tool| ToolRow {
+                name: tool.name.clone(),
+                method: tool.method.as_str(),
+                path: tool.path.replace('|', "\\|"),
+                summary: table_cell(tool.title.as_deref().unwrap_or(&tool.description)),
+            })
+            .collect(),
+        tool_count: api.tools().count(),
+    };
+    let context = Context::from_serialize(&context).map_err(|e| format!("template context: {e}"))?;
+    TEMPLATES
+        .iter()
+        .map(|(name, _)| {
+            let text = tera.render(name, &context).map_err(|e| format!("rendering {name}: {e}"))?;
+            Ok(((*name).to_string(), text))
+        })
+        .collect()
+}
+
+/// Every environment variable the generated server reads, in the order the README lists them.
+fn env_vars(api: &Api) -> Vec<EnvVar> {
+    let prefix = &api.env_prefix;
+    let var = |name: String, required: bool, description: String, example: &str| EnvVar { name, required, description, example: example.to_string() };
+    let mut vars = vec![var(
+        format!("{prefix}_BASE_URL"),
+        api.default_base_url.is_none(),
+        match &api.default_base_url {
+            Some(url) => format!("Base URL of the API (default `{url}`)"),
+            None => "Base URL of the API".to_string(),
+        },
+        api.default_base_url.as_deref().unwrap_or("https://api.example.com"),
+    )];
+    for auth in &api.auth {
+        match auth {
+            Auth::Basic { username_var, password_var } => {
+                vars.push(var(username_var.clone(), true, "HTTP Basic user name".into(), "change-me"));
+                if let Some(password_var) = password_var {
+                    vars.push(var(password_var.clone(), true, "HTTP Basic password".into(), "change-me"));
+                }
+            }
+            Auth::Bearer { token_var } => vars.push(var(token_var.clone(), true, "Bearer token sent to the API".into(), "change-me")),
+            Auth::ApiKey { name, var: key_var, .. } => vars.push(var(key_var.clone(), true, format!("API key, sent as `{name}`"), "change-me")),
+            Auth::OAuth2ClientCredentials { client_id_var, client_secret_var, token_url_var, default_token_url, scope_var } => {
+                vars.push(var(client_id_var.clone(), true, "OAuth2 client id".into(), "change-me"));
+                vars.push(var(client_secret_var.clone(), true, "OAuth2 client secret".into(), "change-me"));
+                let token_description = match default_token_url {
+                    Some(url) => format!("OAuth2 token URL (default `{url}`, under the base URL when it is a path)"),
+                    None => "OAuth2 token URL".into(),
+                };
+                vars.push(var(token_url_var.clone(), default_token_url.is_none(), token_description, "https://auth.example.com/token"));
+                vars.push(var(scope_var.clone(), false, "OAuth2 scope to request".into(), "scope"));
+            }
+        }
+    }
+    for param in &api.injected {
+        vars.push(var(param.env_var.clone(), param.required, format!("Value of `{}`, sent with every request", param.wire_name), "change-me"));
+    }
+    vars.push(var(format!("{prefix}_CONNECT_TIMEOUT_MS"), false, "Connect timeout in milliseconds (default 2000)".into(), "2000"));
+    vars.push(var(format!("{prefix}_TIMEOUT_MS"), false, "Per-request timeout in milliseconds (default 10000)".into(), "10000"));
+    vars
+}
+
+/// A TOML basic string.
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+/// One line of a Markdown table cell.
+fn table_cell(text: &str) -> String {
+    text.lines().next().unwrap_or_default().replace('|', "\\|")
+}

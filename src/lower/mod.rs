@@ -1,0 +1,225 @@
+//! OpenAPI to IR: every decision about the API is made here.
+
+mod auth;
+mod operation;
+mod schema;
+mod text;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use openapiv3::ReferenceOr;
+
+use crate::diag::{self, Diagnostic};
+use crate::ir::{Api, InjectedParam, Location, Method, Tool, ToolGroup};
+use crate::load::Document;
+use crate::naming::{self, Scope};
+use crate::settings::Settings;
+use operation::{InjectedUse, OperationInput};
+use schema::SchemaLowerer;
+
+/// Module names the emitter uses itself.
+const RESERVED_MODULES: &[&str] = &["mod", "runtime", "api", "tools", "tests"];
+
+/// Lowers a loaded document. Diagnostics are returned unlocated (pointers into the document).
+pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>) {
+    let spec = &document.spec;
+    let mut diagnostics = Vec::new();
+    let mut schemas = SchemaLowerer::new(spec.components.as_ref(), settings.max_schema_depth);
+
+    let operations = collect_operations(spec);
+    let token_operation = settings.oauth2_token_operation.as_deref().and_then(|id| {
+        let found = operations.iter().find(|op| op.operation.operation_id.as_deref() == Some(id));
+        if found.is_none() {
+            diagnostics.push(Diagnostic::error(
+                "#/paths",
+                format!("settings name `{id}` as the OAuth2 token operation, but no operation has that operationId"),
+                "set `oauth2_token_operation` in mcpgen.toml to the operationId of the token endpoint",
+            ));
+        }
+        found
+    });
+    let has_authorization_header = operations.iter().any(|op| {
+        op.operation.parameters.iter().chain(op.path_parameters).any(|p| {
+            operation::resolve_parameter(p, spec).is_some_and(|p| p.parameter_data_ref().name.eq_ignore_ascii_case("authorization"))
+        })
+    });
+    let hints = auth::AuthHints { token_operation_path: token_operation.map(|op| op.path), has_authorization_header };
+    let auth = auth::lower(spec, settings, &hints, &mut diagnostics);
+
+    let mut lowered = Vec::new();
+    let mut injected_uses = Vec::new();
+    for input in &operations {
+        let id = input.operation.operation_id.as_deref();
+        let method_path = format!("{} {}", input.method.as_str(), input.path);
+        let is_token = token_operation.is_some_and(|t| std::ptr::eq(t.operation, input.operation));
+        if is_token || id.is_some_and(|id| settings.exclude.contains(id)) || settings.exclude.contains(&method_path) {
+            continue;
+        }
+        match operation::lower(input, spec, settings, &mut schemas) {
+            Ok(tool) => {
+                injected_uses.extend(tool.injected);
+                lowered.push(tool.tool);
+            }
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    diagnostics.append(&mut schemas.diagnostics);
+    name_tools(&mut lowered, settings);
+    let groups = group_tools(lowered, spec);
+    let injected = injected_params(injected_uses, settings, &mut diagnostics);
+
+    let title = settings.title.clone().unwrap_or_else(|| spec.info.title.clone());
+    let api = Api {
+        name: settings.name.clone(),
+        crate_name: format!("{}-mcp", settings.name),
+        title,
+        description: spec.info.description.as_deref().and_then(text::clean_description),
+        api_version: spec.info.version.clone(),
+        generator_version: settings.generator_version.clone(),
+        env_prefix: settings.env_prefix.clone(),
+        default_base_url: default_base_url(spec),
+        auth,
+        injected,
+        groups,
+    };
+    if api.tools().next().is_none() {
+        diagnostics.push(Diagnostic::warning("#/paths", "the spec gives no tools", "add operations under `paths`, or check `exclude` in mcpgen.toml"));
+    }
+    (api, diagnostics)
+}
+
+/// Operations in spec order.
+fn collect_operations(spec: &openapiv3::OpenAPI) -> Vec<OperationInput<'_>> {
+    let mut out = Vec::new();
+    for (path, item) in &spec.paths.paths {
+        let ReferenceOr::Item(item) = item else { continue };
+        let methods = [
+            (Method::Get, &item.get),
+            (Method::Put, &item.put),
+            (Method::Post, &item.post),
+            (Method::Delete, &item.delete),
+            (Method::Options, &item.options),
+            (Method::Head, &item.head),
+            (Method::Patch, &item.patch),
+            (Method::Trace, &item.trace),
+        ];
+        for (method, operation) in methods {
+            if let Some(operation) = operation {
+                out.push(OperationInput {
+                    path,
+                    method,
+                    path_parameters: &item.parameters,
+                    operation,
+                    pointer: diag::pointer(["paths", path.as_str(), &method.as_str().to_ascii_lowercase()]),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Settles tool names: unique, and independent of spec order (a clash is settled by path and
+/// method, not by which operation came first).
+fn name_tools(tools: &mut [Tool], settings: &Settings) {
+    tools.sort_by(|a, b| (&a.path, a.method).cmp(&(&b.path, b.method)));
+    let requested: Vec<String> = tools
+        .iter()
+        .map(|tool| {
+            let id = tool.operation_id.as_deref();
+            match id.and_then(|id| settings.tool_names.get(id)) {
+                Some(name) => naming::tool_name(Some(name), tool.method.as_str(), &tool.path),
+                None => naming::tool_name(id, tool.method.as_str(), &tool.path),
+            }
+        })
+        .collect();
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for name in &requested {
+        *counts.entry(name).or_default() += 1;
+    }
+    let mut types = Scope::default();
+    for (tool, name) in tools.iter_mut().zip(&requested) {
+        let mut candidate = name.clone();
+        if counts[name.as_str()] > 1 || taken.contains(&candidate) {
+            candidate = naming::with_suffix(name, &tool.method.as_str().to_ascii_lowercase());
+            let mut n = 2;
+            while taken.contains(&candidate) {
+                candidate = naming::with_suffix(name, &n.to_string());
+                n += 1;
+            }
+        }
+        taken.insert(candidate.clone());
+        tool.args_type = types.allocate(&format!("{}Args", naming::camel_ident(&candidate)));
+        tool.name = candidate;
+    }
+}
+
+/// One group per first tag (untagged operations go to `operations`), modules and tools by name.
+fn group_tools(tools: Vec<Tool>, spec: &openapiv3::OpenAPI) -> Vec<ToolGroup> {
+    let mut by_tag: BTreeMap<String, Vec<Tool>> = BTreeMap::new();
+    for tool in tools {
+        let tag = tag_of(spec, &tool).unwrap_or_else(|| "operations".to_string());
+        by_tag.entry(tag).or_default().push(tool);
+    }
+    let mut modules = Scope::with_reserved(RESERVED_MODULES);
+    let mut groups: Vec<ToolGroup> = by_tag
+        .into_iter()
+        .map(|(tag, mut tools)| {
+            tools.sort_by(|a, b| a.name.cmp(&b.name));
+            let module = modules.allocate(naming::snake_ident(&tag).trim_start_matches("r#"));
+            let module = if naming::snake_ident(&module).starts_with("r#") { format!("{module}_") } else { module };
+            ToolGroup { module, tag, tools }
+        })
+        .collect();
+    groups.sort_by(|a, b| a.module.cmp(&b.module));
+    groups
+}
+
+fn tag_of(spec: &openapiv3::OpenAPI, tool: &Tool) -> Option<String> {
+    let item = spec.paths.paths.get(&tool.path)?.as_item()?;
+    let operation = match tool.method {
+        Method::Get => &item.get,
+        Method::Put => &item.put,
+        Method::Post => &item.post,
+        Method::Delete => &item.delete,
+        Method::Options => &item.options,
+        Method::Head => &item.head,
+        Method::Patch => &item.patch,
+        Method::Trace => &item.trace,
+    };
+    operation.as_ref()?.tags.first().cloned()
+}
+
+fn injected_params(uses: Vec<InjectedUse>, settings: &Settings, diagnostics: &mut Vec<Diagnostic>) -> Vec<InjectedParam> {
+    let mut params: BTreeMap<(String, Location), InjectedParam> = BTreeMap::new();
+    for use_ in uses {
+        let key = (use_.wire_name.to_ascii_lowercase(), use_.location);
+        let entry = params.entry(key).or_insert(InjectedParam {
+            wire_name: use_.wire_name,
+            location: use_.location,
+            env_var: use_.env_var,
+            required: false,
+        });
+        entry.required |= use_.required;
+    }
+    for name in settings.inject.keys() {
+        if !params.keys().any(|(wire, _)| wire.eq_ignore_ascii_case(name)) {
+            diagnostics.push(Diagnostic::warning(
+                "#/paths",
+                format!("settings inject parameter `{name}`, which no operation takes"),
+                "check the parameter name in mcpgen.toml `inject`",
+            ));
+        }
+    }
+    params.into_values().collect()
+}
+
+/// The first server's URL with variables at their defaults, when it is absolute.
+fn default_base_url(spec: &openapiv3::OpenAPI) -> Option<String> {
+    let server = spec.servers.first()?;
+    let mut url = server.url.clone();
+    for (name, variable) in server.variables.iter().flatten() {
+        url = url.replace(&format!("{{{name}}}"), &variable.default);
+    }
+    (url.starts_with("https://") || url.starts_with("http://")).then(|| url.trim_end_matches('/').to_string())
+}

@@ -1,0 +1,347 @@
+//! One operation to one tool (its name is settled later, across all operations).
+
+use std::collections::BTreeSet;
+
+use openapiv3::{
+    Operation, Parameter, ParameterData, ParameterSchemaOrContent, QueryStyle, ReferenceOr, RequestBody,
+};
+use serde_json::{Map, Value, json};
+
+use crate::diag::{self, Diagnostic};
+use crate::ir::{Annotations, Body, BodyMedia, BodyShape, Field, FieldType, Location, Method, PathPart, Tool};
+use crate::lower::schema::{SchemaLowerer, SchemaRef};
+use crate::lower::text;
+use crate::naming::{self, Scope};
+use crate::settings::Settings;
+
+/// Header parameters the HTTP client or the credentials set; never tool inputs.
+const TRANSPORT_HEADERS: &[&str] = &["content-type", "accept", "content-length", "authorization"];
+
+/// A parameter the operation takes from configuration.
+#[derive(Debug, Clone)]
+pub struct InjectedUse {
+    /// Wire name.
+    pub wire_name: String,
+    /// Where it goes.
+    pub location: Location,
+    /// The variable that holds it.
+    pub env_var: String,
+    /// Whether the operation requires it.
+    pub required: bool,
+}
+
+/// A tool whose name and type name are not settled yet, and the injected parameters it uses.
+pub struct Lowered {
+    /// The tool, with an empty name and type name.
+    pub tool: Tool,
+    /// Parameters it takes from configuration.
+    pub injected: Vec<InjectedUse>,
+}
+
+/// What lowering one operation needs.
+pub struct OperationInput<'a> {
+    /// The path template.
+    pub path: &'a str,
+    /// The method.
+    pub method: Method,
+    /// Path-level parameters.
+    pub path_parameters: &'a [ReferenceOr<Parameter>],
+    /// The operation.
+    pub operation: &'a Operation,
+    /// Its JSON pointer.
+    pub pointer: String,
+}
+
+/// Lowers one operation; an operation that cannot be expressed is an `Err` warning.
+pub fn lower<'a>(
+    input: &OperationInput<'a>,
+    spec: &'a openapiv3::OpenAPI,
+    settings: &Settings,
+    schemas: &mut SchemaLowerer<'a>,
+) -> Result<Lowered, Diagnostic> {
+    let mut fields = Vec::new();
+    let mut injected = Vec::new();
+    let mut properties = Map::new();
+
+    let mut parameters: Vec<(&'a ParameterData, Location, bool, String)> = Vec::new();
+    let own_pointer = diag::child(&input.pointer, "parameters");
+    let shared_pointer = diag::pointer(["paths", input.path, "parameters"]);
+    let shared = input.path_parameters.iter().enumerate().map(|(i, p)| (p, diag::child(&shared_pointer, i.to_string())));
+    let own = input.operation.parameters.iter().enumerate().map(|(i, p)| (p, diag::child(&own_pointer, i.to_string())));
+    let mut seen: BTreeSet<(String, Location)> = BTreeSet::new();
+    // Operation parameters override path-level ones: read them first and skip later duplicates.
+    for (parameter, pointer) in own.chain(shared) {
+        let Some(parameter) = resolve_parameter(parameter, spec) else {
+            return Err(Diagnostic::warning(pointer, "parameter `$ref` does not name a parameter under #/components/parameters", "fix the reference; the operation is skipped"));
+        };
+        let (data, location, explode) = split(parameter);
+        if seen.insert((data.name.clone(), location)) {
+            parameters.push((data, location, explode, pointer));
+        }
+    }
+    parameters.sort_by_key(|(_, location, _, _)| *location);
+
+    let mut used_inputs = BTreeSet::new();
+    let mut rust_names = Scope::default();
+    for (data, location, explode, pointer) in parameters {
+        if location == Location::Header && TRANSPORT_HEADERS.contains(&data.name.to_ascii_lowercase().as_str()) {
+            continue;
+        }
+        if let Some(var) = settings.injected_var(&data.name).filter(|_| location != Location::Path) {
+            injected.push(InjectedUse { wire_name: data.name.clone(), location, env_var: var.to_string(), required: data.required });
+            continue;
+        }
+        let (schema_ref, schema) = match &data.format {
+            ParameterSchemaOrContent::Schema(schema) => (Some(SchemaRef::from(schema)), schemas.portable(schema, &pointer)),
+            ParameterSchemaOrContent::Content(content) => {
+                let schema = content.values().find_map(|media| media.schema.as_ref());
+                (schema.map(SchemaRef::from), schema.map_or_else(|| json!({}), |s| schemas.portable(s, &pointer)))
+            }
+        };
+        let ty = match (&data.format, schema_ref) {
+            (ParameterSchemaOrContent::Schema(_), Some(schema)) => schemas.field_type(schema, &pointer),
+            _ => FieldType::Json,
+        };
+        let default = schema.get("default").filter(|d| d.is_string() || d.is_number() || d.is_boolean()).cloned();
+        let description = data.description.as_deref().and_then(text::clean_description);
+        let nullable = schema_ref.is_some_and(|s| schemas.is_nullable(s, &pointer));
+        let field = new_field(&data.name, location, data.required && default.is_none() && !nullable, ty, &mut used_inputs, &mut rust_names)
+            .with(default.filter(|_| data.required), explode, description.clone());
+        properties.insert(field.input_name.clone(), with_description(schema, description));
+        fields.push(field);
+    }
+
+    let path_parts = path_parts(input.path, &fields, &input.pointer)?;
+
+    let body = match &input.operation.request_body {
+        Some(body) => {
+            let body_pointer = diag::child(&input.pointer, "requestBody");
+            let Some(body) = resolve_body(body, spec) else {
+                return Err(Diagnostic::warning(body_pointer, "requestBody `$ref` does not name a request body under #/components/requestBodies", "fix the reference; the operation is skipped"));
+            };
+            lower_body(body, &body_pointer, schemas, &mut fields, &mut properties, &mut used_inputs, &mut rust_names)?
+        }
+        None => None,
+    };
+
+    let required: Vec<&String> = fields.iter().filter(|f| f.required).map(|f| &f.input_name).collect();
+    let mut input_schema = json!({"type": "object", "properties": properties, "additionalProperties": false});
+    if !required.is_empty() {
+        input_schema["required"] = json!(required);
+    }
+
+    let operation = input.operation;
+    let summary = operation.summary.as_deref().and_then(text::clean_description);
+    let details = operation.description.as_deref().and_then(text::clean_description);
+    let mut description = match (summary.clone(), details) {
+        (Some(s), Some(d)) if d.starts_with(s.trim_end_matches('.')) => d,
+        (Some(s), Some(d)) => format!("{s}\n\n{d}"),
+        (Some(s), None) => s,
+        (None, Some(d)) => d,
+        (None, None) => format!("{} {}", input.method.as_str(), input.path),
+    };
+    if operation.deprecated {
+        description.push_str("\n\nDeprecated: prefer another tool where one exists.");
+    }
+    let description = text::clean_description(&description).unwrap_or_default();
+
+    Ok(Lowered {
+        tool: Tool {
+            name: String::new(),
+            title: operation.summary.as_deref().and_then(text::clean_title),
+            description,
+            operation_id: operation.operation_id.clone(),
+            method: input.method,
+            path: input.path.to_string(),
+            pointer: input.pointer.clone(),
+            args_type: String::new(),
+            annotations: Annotations {
+                read_only: input.method.is_read_only(),
+                destructive: input.method == Method::Delete,
+                idempotent: input.method.is_idempotent(),
+            },
+            path_parts,
+            fields,
+            body,
+            input_schema,
+            deprecated: operation.deprecated,
+        },
+        injected,
+    })
+}
+
+fn lower_body<'a>(
+    body: &'a RequestBody,
+    pointer: &str,
+    schemas: &mut SchemaLowerer<'a>,
+    fields: &mut Vec<Field>,
+    properties: &mut Map<String, Value>,
+    used_inputs: &mut BTreeSet<String>,
+    rust_names: &mut Scope,
+) -> Result<Option<Body>, Diagnostic> {
+    let Some((content_type, media)) = body
+        .content
+        .iter()
+        .find(|(media, _)| is_json(media))
+        .map(|(media, _)| (media, BodyMedia::Json))
+        .or_else(|| body.content.keys().find(|m| m.starts_with("application/x-www-form-urlencoded")).map(|m| (m, BodyMedia::Form)))
+    else {
+        if body.content.is_empty() {
+            return Ok(None);
+        }
+        let types: Vec<&str> = body.content.keys().map(String::as_str).collect();
+        return Err(Diagnostic::warning(
+            pointer,
+            format!("request body media type {} is not supported", types.join(", ")),
+            "the server sends JSON and form-urlencoded bodies; this operation is skipped",
+        ));
+    };
+    let schema = body.content.get(content_type).and_then(|m| m.schema.as_ref());
+    let properties_of = schema.and_then(|schema| schemas.object_properties(schema, pointer)).filter(|p| !p.is_empty());
+    let shape = match properties_of {
+        Some(body_properties) => {
+            for (name, property, required) in body_properties {
+                let property_pointer = diag::child(pointer, &name);
+                let portable = schemas.portable(property, &property_pointer);
+                let nullable = schemas.is_nullable(property, &property_pointer);
+                let ty = schemas.field_type(property, &property_pointer);
+                let field = new_field(&name, Location::Body, body.required && required && !nullable, ty, used_inputs, rust_names);
+                properties.insert(field.input_name.clone(), portable);
+                fields.push(field);
+            }
+            BodyShape::Properties
+        }
+        None if media == BodyMedia::Form => {
+            return Err(Diagnostic::warning(pointer, "a form body must be an object with properties", "describe the form fields as object properties; the operation is skipped"));
+        }
+        None => {
+            let portable = schema.map_or_else(|| json!({}), |schema| schemas.portable(schema, pointer));
+            let description = body.description.as_deref().and_then(text::clean_description);
+            let field = new_field("body", Location::Body, body.required, FieldType::Json, used_inputs, rust_names);
+            properties.insert(field.input_name.clone(), with_description(portable, description.clone()));
+            let rust_name = field.rust_name.clone();
+            fields.push(Field { description, ..field });
+            BodyShape::Whole(rust_name)
+        }
+    };
+    Ok(Some(Body { media, content_type: content_type.split(';').next().unwrap_or(content_type).trim().to_string(), shape }))
+}
+
+fn new_field(
+    wire_name: &str,
+    location: Location,
+    required: bool,
+    ty: FieldType,
+    used_inputs: &mut BTreeSet<String>,
+    rust_names: &mut Scope,
+) -> Field {
+    let base = naming::input_property(wire_name);
+    let mut input_name = base.clone();
+    if used_inputs.contains(&input_name) {
+        input_name = naming::input_property(&format!("{}_{base}", location.prefix()));
+        let mut n = 2;
+        while used_inputs.contains(&input_name) {
+            input_name = naming::input_property(&format!("{}_{base}_{n}", location.prefix()));
+            n += 1;
+        }
+    }
+    used_inputs.insert(input_name.clone());
+    Field {
+        rust_name: rust_names.allocate(&naming::snake_ident(&input_name)),
+        input_name,
+        wire_name: wire_name.to_string(),
+        location,
+        required,
+        ty,
+        default: None,
+        explode: true,
+        description: None,
+    }
+}
+
+impl Field {
+    fn with(mut self, default: Option<Value>, explode: bool, description: Option<String>) -> Self {
+        self.default = default;
+        self.explode = explode;
+        self.description = description;
+        self
+    }
+}
+
+fn with_description(mut schema: Value, description: Option<String>) -> Value {
+    if let (Some(description), Value::Object(map)) = (description, &mut schema) {
+        map.insert("description".into(), Value::String(description));
+    }
+    schema
+}
+
+fn path_parts(path: &str, fields: &[Field], pointer: &str) -> Result<Vec<PathPart>, Diagnostic> {
+    let mut parts = Vec::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        if start > 0 {
+            parts.push(PathPart::Literal(rest[..start].to_string()));
+        }
+        let Some(end) = rest[start..].find('}') else {
+            return Err(Diagnostic::warning(pointer, format!("path `{path}` has an unclosed `{{`"), "close every path parameter with `}`; the operation is skipped"));
+        };
+        let name = &rest[start + 1..start + end];
+        let Some(field) = fields.iter().find(|f| f.location == Location::Path && f.wire_name == name) else {
+            return Err(Diagnostic::warning(
+                pointer,
+                format!("path parameter `{{{name}}}` is not declared"),
+                format!("add a parameter `{name}` with `in: path`; the operation is skipped"),
+            ));
+        };
+        parts.push(PathPart::Param(field.rust_name.clone()));
+        rest = &rest[start + end + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push(PathPart::Literal(rest.to_string()));
+    }
+    Ok(parts)
+}
+
+fn is_json(media: &str) -> bool {
+    let essence = media.split(';').next().unwrap_or(media).trim();
+    essence == "application/json" || essence.ends_with("+json") || essence == "*/*"
+}
+
+fn split(parameter: &Parameter) -> (&ParameterData, Location, bool) {
+    match parameter {
+        Parameter::Query { parameter_data, style, .. } => {
+            let explode = parameter_data.explode.unwrap_or(matches!(style, QueryStyle::Form));
+            (parameter_data, Location::Query, explode)
+        }
+        Parameter::Header { parameter_data, .. } => (parameter_data, Location::Header, false),
+        Parameter::Path { parameter_data, .. } => (parameter_data, Location::Path, false),
+        Parameter::Cookie { parameter_data, .. } => (parameter_data, Location::Cookie, false),
+    }
+}
+
+/// A parameter, following a `$ref` into `#/components/parameters`.
+pub fn resolve_parameter<'a>(parameter: &'a ReferenceOr<Parameter>, spec: &'a openapiv3::OpenAPI) -> Option<&'a Parameter> {
+    match parameter {
+        ReferenceOr::Item(parameter) => Some(parameter),
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/parameters/")?;
+            match spec.components.as_ref()?.parameters.get(name)? {
+                ReferenceOr::Item(parameter) => Some(parameter),
+                ReferenceOr::Reference { .. } => None,
+            }
+        }
+    }
+}
+
+fn resolve_body<'a>(body: &'a ReferenceOr<RequestBody>, spec: &'a openapiv3::OpenAPI) -> Option<&'a RequestBody> {
+    match body {
+        ReferenceOr::Item(body) => Some(body),
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/requestBodies/")?;
+            match spec.components.as_ref()?.request_bodies.get(name)? {
+                ReferenceOr::Item(body) => Some(body),
+                ReferenceOr::Reference { .. } => None,
+            }
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! `mcpgen.toml` and the per-API [`Settings`] that steer lowering.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::naming;
+
+/// The default depth to which `$ref`s are inlined into a tool's input schema.
+pub const DEFAULT_MAX_SCHEMA_DEPTH: usize = 6;
+
+/// The settings of one API: everything lowering needs beyond the spec itself.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Settings {
+    /// Short name of the API (`cliniko`); the crate is `<name>-mcp`.
+    pub name: String,
+    /// Prefix of every environment variable of the server (`CLINIKO`).
+    pub env_prefix: String,
+    /// Human-readable title; the spec's `info.title` when absent.
+    pub title: Option<String>,
+    /// operationIds (or `METHOD /path`) that get no tool.
+    pub exclude: BTreeSet<String>,
+    /// Tool-name overrides by operationId.
+    pub tool_names: BTreeMap<String, String>,
+    /// Environment-variable names for credentials, by role (`username`, `password`, `token`,
+    /// `api_key`, `client_id`, `client_secret`, `token_url`, `scope`). An empty name means the
+    /// credential is not used (Cliniko's empty Basic password).
+    pub credential_env: BTreeMap<String, String>,
+    /// Parameters supplied by configuration, by wire name (case-insensitive), with the
+    /// environment variable that holds the value. They are hidden from the tool and injected.
+    pub inject: BTreeMap<String, String>,
+    /// The operationId of the spec's OAuth2 token operation: the server uses it for the client
+    /// credentials flow and it becomes no tool.
+    pub oauth2_token_operation: Option<String>,
+    /// How deep `$ref`s are inlined into input schemas before the rest is cut to a plain object.
+    pub max_schema_depth: usize,
+    /// The generator version written into `@generated` headers (fixed in tests).
+    pub generator_version: String,
+}
+
+impl Settings {
+    /// Settings with defaults for an API called `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
+        Self {
+            env_prefix: naming::env_prefix(&name),
+            name,
+            title: None,
+            exclude: BTreeSet::new(),
+            tool_names: BTreeMap::new(),
+            credential_env: BTreeMap::new(),
+            inject: BTreeMap::new(),
+            oauth2_token_operation: None,
+            max_schema_depth: DEFAULT_MAX_SCHEMA_DEPTH,
+            generator_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+
+    /// Sets the environment-variable prefix.
+    pub fn with_env_prefix(&mut self, prefix: impl Into<String>) -> &mut Self {
+        self.env_prefix = prefix.into();
+        self
+    }
+
+    /// Sets the title.
+    pub fn with_title(&mut self, title: impl Into<String>) -> &mut Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Excludes an operation (by operationId or `METHOD /path`).
+    pub fn with_excluded(&mut self, operation: impl Into<String>) -> &mut Self {
+        self.exclude.insert(operation.into());
+        self
+    }
+
+    /// Names the environment variable of a credential role.
+    pub fn with_credential_env(&mut self, role: impl Into<String>, var: impl Into<String>) -> &mut Self {
+        self.credential_env.insert(role.into(), var.into());
+        self
+    }
+
+    /// Injects a parameter from an environment variable.
+    pub fn with_injected(&mut self, parameter: impl Into<String>, var: impl Into<String>) -> &mut Self {
+        self.inject.insert(parameter.into(), var.into());
+        self
+    }
+
+    /// Uses the operation with this operationId as the OAuth2 token endpoint.
+    pub fn with_oauth2_token_operation(&mut self, operation_id: impl Into<String>) -> &mut Self {
+        self.oauth2_token_operation = Some(operation_id.into());
+        self
+    }
+
+    /// Sets the generator version written into headers.
+    pub fn with_generator_version(&mut self, version: impl Into<String>) -> &mut Self {
+        self.generator_version = version.into();
+        self
+    }
+
+    /// The environment variable for a credential role: the settings' name or `PREFIX_ROLE`.
+    /// `None` when the settings switch the credential off.
+    pub fn credential_var(&self, role: &str) -> Option<String> {
+        match self.credential_env.get(role) {
+            Some(var) if var.is_empty() => None,
+            Some(var) => Some(var.clone()),
+            None => Some(format!("{}_{}", self.env_prefix, role.to_uppercase())),
+        }
+    }
+
+    /// The environment variable that supplies parameter `wire_name`, if settings inject it.
+    pub fn injected_var(&self, wire_name: &str) -> Option<&str> {
+        self.inject
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(wire_name))
+            .map(|(_, var)| var.as_str())
+    }
+}
+
+/// One API as `mcpgen.toml` lists it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiEntry {
+    /// The spec, relative to `mcpgen.toml`.
+    pub spec: PathBuf,
+    /// The output folder, relative to `mcpgen.toml`.
+    pub out: PathBuf,
+    /// Environment-variable prefix (default: the API name in upper case).
+    pub env_prefix: Option<String>,
+    /// Title override.
+    pub title: Option<String>,
+    /// Operations to leave out.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Tool-name overrides by operationId.
+    #[serde(default)]
+    pub tool_names: BTreeMap<String, String>,
+    /// Credential environment-variable names by role.
+    #[serde(default)]
+    pub credentials: BTreeMap<String, String>,
+    /// Injected parameters: wire name -> environment variable.
+    #[serde(default)]
+    pub inject: BTreeMap<String, String>,
+    /// OAuth2 client-credentials token operation.
+    pub oauth2_token_operation: Option<String>,
+    /// Input-schema inlining depth.
+    pub max_schema_depth: Option<usize>,
+}
+
+/// The whole `mcpgen.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    /// The APIs, by name.
+    pub apis: BTreeMap<String, ApiEntry>,
+}
+
+/// One API ready to generate: where its spec is, where it goes, and its settings.
+#[derive(Debug, Clone)]
+pub struct ApiJob {
+    /// The spec file.
+    pub spec: PathBuf,
+    /// The output folder.
+    pub out: PathBuf,
+    /// Lowering settings.
+    pub settings: Settings,
+}
+
+impl ProjectConfig {
+    /// Parses `mcpgen.toml` text.
+    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// The generation jobs, with paths resolved against `root` (the folder of `mcpgen.toml`).
+    pub fn jobs(&self, root: &Path) -> Vec<ApiJob> {
+        self.apis
+            .iter()
+            .map(|(name, entry)| {
+                let mut settings = Settings::new(name);
+                if let Some(prefix) = &entry.env_prefix {
+                    settings.with_env_prefix(prefix);
+                }
+                if let Some(title) = &entry.title {
+                    settings.with_title(title);
+                }
+                for operation in &entry.exclude {
+                    settings.with_excluded(operation);
+                }
+                for (role, var) in &entry.credentials {
+                    settings.with_credential_env(role, var);
+                }
+                for (parameter, var) in &entry.inject {
+                    settings.with_injected(parameter, var);
+                }
+                if let Some(operation) = &entry.oauth2_token_operation {
+                    settings.with_oauth2_token_operation(operation);
+                }
+                settings.tool_names = entry.tool_names.clone();
+                settings.max_schema_depth = entry.max_schema_depth.unwrap_or(DEFAULT_MAX_SCHEMA_DEPTH);
+                ApiJob { spec: root.join(&entry.spec), out: root.join(&entry.out), settings }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_config_resolves_jobs() {
+        let config = ProjectConfig::parse(
+            r#"
+            [apis.cliniko]
+            spec = "specs/cliniko.yaml"
+            out = "generated/cliniko-mcp"
+            credentials = { username = "CLINIKO_API_KEY", password = "" }
+            inject = { "x-app-key" = "X_KEY" }
+            "#,
+        )
+        .unwrap();
+        let jobs = config.jobs(Path::new("/repo"));
+        assert_eq!(jobs[0].spec, Path::new("/repo/specs/cliniko.yaml"));
+        let settings = &jobs[0].settings;
+        assert_eq!(settings.env_prefix, "CLINIKO");
+        assert_eq!(settings.credential_var("username").as_deref(), Some("CLINIKO_API_KEY"));
+        assert_eq!(settings.credential_var("password"), None);
+        assert_eq!(settings.credential_var("token").as_deref(), Some("CLINIKO_TOKEN"));
+        assert_eq!(settings.injected_var("X-App-Key"), Some("X_KEY"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(ProjectConfig::parse("[apis.x]\nspec='a'\nout='b'\nsurprise=1").is_err());
+    }
+}

@@ -1,0 +1,126 @@
+//! Static descriptions of the API and its tools, written by the generator into `api.rs` and
+//! `tools/`.
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::request::UpstreamRequest;
+
+/// Where a parameter or credential goes in the upstream request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamLocation {
+    /// The query string.
+    Query,
+    /// A header.
+    Header,
+    /// A cookie.
+    Cookie,
+}
+
+/// How the server authenticates upstream; each names the environment variables it reads.
+#[derive(Debug, Clone, Copy)]
+pub enum AuthSpec {
+    /// HTTP Basic; no password variable means an empty password.
+    Basic {
+        /// User name variable.
+        username_var: &'static str,
+        /// Password variable.
+        password_var: Option<&'static str>,
+    },
+    /// `Authorization: Bearer`.
+    Bearer {
+        /// Token variable.
+        token_var: &'static str,
+    },
+    /// An API key.
+    ApiKey {
+        /// Where it goes.
+        location: ParamLocation,
+        /// Header, parameter or cookie name.
+        name: &'static str,
+        /// Key variable.
+        var: &'static str,
+    },
+    /// OAuth2 client credentials.
+    OAuth2ClientCredentials {
+        /// Client id variable.
+        client_id_var: &'static str,
+        /// Client secret variable.
+        client_secret_var: &'static str,
+        /// Token URL variable.
+        token_url_var: &'static str,
+        /// Token URL from the spec (absolute, or a path under the base URL).
+        default_token_url: Option<&'static str>,
+        /// Scope variable.
+        scope_var: &'static str,
+    },
+}
+
+/// A parameter whose value comes from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct InjectedSpec {
+    /// Wire name.
+    pub name: &'static str,
+    /// Where it goes.
+    pub location: ParamLocation,
+    /// The variable that holds it.
+    pub env_var: &'static str,
+    /// Whether the server refuses to start without it.
+    pub required: bool,
+}
+
+/// The API this server fronts.
+#[derive(Debug)]
+pub struct ApiDescriptor {
+    /// Crate and binary name.
+    pub crate_name: &'static str,
+    /// Human-readable title.
+    pub title: &'static str,
+    /// The crate version.
+    pub version: &'static str,
+    /// Environment-variable prefix.
+    pub env_prefix: &'static str,
+    /// The spec's absolute server URL, if any.
+    pub default_base_url: Option<&'static str>,
+    /// Credentials sent on every request.
+    pub auth: &'static [AuthSpec],
+    /// Parameters supplied by configuration.
+    pub injected: &'static [InjectedSpec],
+}
+
+/// One tool: what `tools/list` shows and how a call becomes an upstream request.
+pub struct ToolSpec {
+    /// Tool name.
+    pub name: &'static str,
+    /// Short title.
+    pub title: Option<&'static str>,
+    /// Description for the model.
+    pub description: &'static str,
+    /// Input JSON Schema, as JSON text.
+    pub input_schema: &'static str,
+    /// HTTP method, for logs.
+    pub method: &'static str,
+    /// Path template, for logs and errors.
+    pub path: &'static str,
+    /// Read-only hint.
+    pub read_only: bool,
+    /// Destructive hint.
+    pub destructive: bool,
+    /// Idempotent hint.
+    pub idempotent: bool,
+    /// Parses the arguments and builds the request.
+    pub build: fn(Map<String, Value>) -> Result<UpstreamRequest, String>,
+}
+
+/// A tool's typed, strict arguments.
+pub trait ToolArgs: DeserializeOwned {
+    /// The upstream request these arguments make.
+    fn to_request(&self) -> UpstreamRequest;
+}
+
+/// Parses `arguments` into `T` and builds its request; a parse failure is a message for the model.
+pub fn build<T: ToolArgs>(arguments: Map<String, Value>) -> Result<UpstreamRequest, String> {
+    serde_json::from_value::<T>(Value::Object(arguments))
+        .map(|args| args.to_request())
+        .map_err(|error| format!("Invalid arguments: {error}. Fix the call to match the tool's input schema and try again."))
+}

@@ -1,0 +1,101 @@
+//! The MCP server: `tools/list` from the generated tool table, `tools/call` through the upstream.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, JsonObject, ListToolsResult, PaginatedRequestParams,
+    ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+
+use super::descriptor::{ApiDescriptor, ToolSpec};
+use super::results;
+use super::upstream::Upstream;
+
+/// The server state shared by every session.
+#[derive(Clone)]
+pub struct McpServer {
+    api: &'static ApiDescriptor,
+    tools: Arc<Vec<Tool>>,
+    specs: Arc<BTreeMap<&'static str, &'static ToolSpec>>,
+    upstream: Arc<Upstream>,
+}
+
+impl McpServer {
+    /// A server for `tools`, calling `upstream`.
+    pub fn new(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]], upstream: Upstream) -> Result<Self, String> {
+        let specs: BTreeMap<_, _> = tools.iter().flat_map(|group| group.iter()).map(|spec| (spec.name, spec)).collect();
+        let tools = specs.values().map(|spec| tool(spec)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { api, tools: Arc::new(tools), specs: Arc::new(specs), upstream: Arc::new(upstream) })
+    }
+}
+
+/// The `tools/list` entry of a tool.
+pub fn tool(spec: &ToolSpec) -> Result<Tool, String> {
+    let schema: JsonObject = serde_json::from_str(spec.input_schema)
+        .map_err(|error| format!("tool `{}` has an invalid input schema: {error}", spec.name))?;
+    let mut annotations = ToolAnnotations::new()
+        .read_only(spec.read_only)
+        .destructive(spec.destructive)
+        .idempotent(spec.idempotent)
+        .open_world(true);
+    annotations.title = spec.title.map(str::to_string);
+    let mut tool = Tool::new(spec.name, spec.description, Arc::new(schema)).with_annotations(annotations);
+    if let Some(title) = spec.title {
+        tool = tool.with_title(title);
+    }
+    Ok(tool)
+}
+
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(self.api.crate_name, self.api.version).with_title(self.api.title))
+            .with_instructions(format!("Tools for the {} API. Each tool calls one API operation.", self.api.title))
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.tools.as_ref().clone()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tools.iter().find(|tool| tool.name == name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some(spec) = self.specs.get(request.name.as_ref()) else {
+            return Err(ErrorData::invalid_params(format!("unknown tool `{}`", request.name), None));
+        };
+        let started = Instant::now();
+        let outcome = match (spec.build)(request.arguments.unwrap_or_default()) {
+            Err(message) => {
+                tracing::info!(tool = spec.name, outcome = "invalid_arguments", "tool call refused");
+                return Ok(results::invalid_arguments(message).into());
+            }
+            Ok(upstream_request) => self.upstream.send(upstream_request).await,
+        };
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let result = match outcome {
+            Ok(response) => {
+                tracing::info!(tool = spec.name, status = response.status.as_u16(), elapsed_ms, "tool call");
+                results::from_response(spec, response)
+            }
+            Err(error) => {
+                tracing::warn!(tool = spec.name, elapsed_ms, "tool call failed before a response");
+                results::from_error(spec, error)
+            }
+        };
+        Ok(result.into())
+    }
+}
