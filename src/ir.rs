@@ -128,6 +128,9 @@ pub struct Tool {
     pub path_parts: Vec<PathPart>,
     /// Every input field, in input-schema order.
     pub fields: Vec<Field>,
+    /// Values the request always carries, hidden from the tool (a required header with a default,
+    /// such as Cal.com's `cal-api-version`).
+    pub constants: Vec<Constant>,
     /// The request body, when there is one.
     pub body: Option<Body>,
     /// The portable JSON Schema of the tool's input.
@@ -266,6 +269,17 @@ pub struct Field {
     pub explode: bool,
     /// Description, cleaned.
     pub description: Option<String>,
+}
+
+/// A parameter sent with a fixed value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Constant {
+    /// Name on the wire.
+    pub wire_name: String,
+    /// Where it goes (header, query or cookie).
+    pub location: Location,
+    /// The value sent.
+    pub value: String,
 }
 
 /// The Rust type of a field's value.

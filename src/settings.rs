@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::naming;
 
 /// The default depth to which `$ref`s are inlined into a tool's input schema.
-pub const DEFAULT_MAX_SCHEMA_DEPTH: usize = 6;
+pub const DEFAULT_MAX_SCHEMA_DEPTH: usize = 4;
 
 /// The settings of one API: everything lowering needs beyond the spec itself.
 #[derive(Debug, Clone, PartialEq)]

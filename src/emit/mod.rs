@@ -15,7 +15,7 @@ use crate::ir::Api;
 
 /// Runtime modules copied into every generated crate, by path in the crate.
 const RUNTIME: &[(&str, &str)] = &[
-    ("src/main.rs", include_str!("../../templates/main.rs")),
+    ("src/lib.rs", include_str!("../../templates/lib.rs")),
     ("src/runtime/mod.rs", include_str!("../../templates/runtime/mod.rs")),
     ("src/runtime/cli.rs", include_str!("../../templates/runtime/cli.rs")),
     ("src/runtime/config.rs", include_str!("../../templates/runtime/config.rs")),
@@ -33,6 +33,7 @@ pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
     for (path, text) in RUNTIME {
         files.insert((*path).to_string(), format!("// {header}\n{text}"));
     }
+    files.insert("src/main.rs".into(), rust_file(&header, rust::main_module(api))?);
     files.insert("src/api.rs".into(), rust_file(&header, rust::api_module(api))?);
     files.insert("src/tools/mod.rs".into(), rust_file(&header, rust::tools_module(api))?);
     for group in &api.groups {
@@ -49,5 +50,22 @@ pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
 /// Formats tokens as a Rust file with the `@generated` line first.
 fn rust_file(header: &str, tokens: TokenStream) -> Result<String, String> {
     let file: syn::File = syn::parse2(tokens).map_err(|error| format!("internal error: generated Rust does not parse: {error}"))?;
-    Ok(format!("// {header}\n{}", prettyplease::unparse(&file)))
+    Ok(format!("// {header}\n{}", separate_items(&prettyplease::unparse(&file))))
+}
+
+/// A blank line between top-level items, which prettyplease packs together.
+fn separate_items(code: &str) -> String {
+    let mut out = String::with_capacity(code.len() + code.len() / 16);
+    let mut previous = "";
+    for line in code.lines() {
+        let starts_item = !line.starts_with([' ', '}', ')', ']']) && !line.is_empty();
+        let after_item = previous == "}" || previous == "};" || previous.ends_with(';') && !previous.starts_with(' ');
+        if starts_item && after_item && !previous.starts_with("//!") {
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+        previous = line;
+    }
+    out
 }

@@ -18,10 +18,8 @@ pub fn api_module(api: &Api) -> TokenStream {
     quote! {
         //! The API this server fronts: its name, credentials and configured parameters.
 
-        use crate::runtime::{ApiDescriptor, AuthSpec, InjectedSpec, ParamLocation};
-
         #doc
-        pub static API: ApiDescriptor = ApiDescriptor {
+        pub static API: crate::runtime::ApiDescriptor = crate::runtime::ApiDescriptor {
             crate_name: #crate_name,
             title: #title,
             version: ::std::env!("CARGO_PKG_VERSION"),
@@ -37,17 +35,17 @@ fn auth_spec(auth: &Auth) -> TokenStream {
     match auth {
         Auth::Basic { username_var, password_var } => {
             let password_var = option_str(password_var.as_deref());
-            quote! { AuthSpec::Basic { username_var: #username_var, password_var: #password_var } }
+            quote! { crate::runtime::AuthSpec::Basic { username_var: #username_var, password_var: #password_var } }
         }
-        Auth::Bearer { token_var } => quote! { AuthSpec::Bearer { token_var: #token_var } },
+        Auth::Bearer { token_var } => quote! { crate::runtime::AuthSpec::Bearer { token_var: #token_var } },
         Auth::ApiKey { location, name, var } => {
             let location = param_location(*location);
-            quote! { AuthSpec::ApiKey { location: #location, name: #name, var: #var } }
+            quote! { crate::runtime::AuthSpec::ApiKey { location: #location, name: #name, var: #var } }
         }
         Auth::OAuth2ClientCredentials { client_id_var, client_secret_var, token_url_var, default_token_url, scope_var } => {
             let default_token_url = option_str(default_token_url.as_deref());
             quote! {
-                AuthSpec::OAuth2ClientCredentials {
+                crate::runtime::AuthSpec::OAuth2ClientCredentials {
                     client_id_var: #client_id_var,
                     client_secret_var: #client_secret_var,
                     token_url_var: #token_url_var,
@@ -62,16 +60,28 @@ fn auth_spec(auth: &Auth) -> TokenStream {
 fn injected_spec(param: &InjectedParam) -> TokenStream {
     let InjectedParam { wire_name, location, env_var, required } = param;
     let location = param_location(*location);
-    quote! { InjectedSpec { name: #wire_name, location: #location, env_var: #env_var, required: #required } }
+    quote! { crate::runtime::InjectedSpec { name: #wire_name, location: #location, env_var: #env_var, required: #required } }
 }
 
 fn param_location(location: Location) -> TokenStream {
     match location {
-        Location::Query => quote! { ParamLocation::Query },
-        Location::Cookie => quote! { ParamLocation::Cookie },
+        Location::Query => quote! { crate::runtime::ParamLocation::Query },
+        Location::Cookie => quote! { crate::runtime::ParamLocation::Cookie },
         // Path and body values are never configured; lowering only injects headers, query
         // parameters and cookies.
-        Location::Header | Location::Path | Location::Body => quote! { ParamLocation::Header },
+        Location::Header | Location::Path | Location::Body => quote! { crate::runtime::ParamLocation::Header },
+    }
+}
+
+/// `src/main.rs`: the binary, which hands the API and its tools to the runtime.
+pub fn main_module(api: &Api) -> TokenStream {
+    let library = ident(&crate::naming::snake_ident(&api.crate_name));
+    quote! {
+        //! The server binary.
+
+        fn main() -> ::std::process::ExitCode {
+            #library::runtime::main(&#library::api::API, #library::tools::TOOLS)
+        }
     }
 }
 
@@ -93,7 +103,7 @@ pub fn tools_module(api: &Api) -> TokenStream {
 pub fn group_module(group: &ToolGroup) -> TokenStream {
     let structs = group.tools.iter().map(args_struct);
     let specs = group.tools.iter().map(tool_spec);
-    let doc = format!("Tools of the `{}` tag.", group.tag);
+    let doc = format!(" Tools of the `{}` tag.", group.tag);
     quote! {
         #![doc = #doc]
 
@@ -205,6 +215,14 @@ fn to_request(tool: &Tool) -> TokenStream {
             }
         }
     });
+    let constants = tool.constants.iter().map(|constant| {
+        let (name, value) = (&constant.wire_name, &constant.value);
+        match constant.location {
+            Location::Query => quote! { request.query(#name, #value, true); },
+            Location::Cookie => quote! { request.cookie(#name, #value); },
+            _ => quote! { request.header(#name, #value); },
+        }
+    });
     let content_type = tool.body.as_ref().map(|body| {
         let content_type = &body.content_type;
         quote! { request.set_content_type(#content_type); }
@@ -213,6 +231,7 @@ fn to_request(tool: &Tool) -> TokenStream {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::#method);
         #(#path)*
         #(#fields)*
+        #(#constants)*
         #content_type
         request
     }

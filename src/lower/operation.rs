@@ -8,7 +8,7 @@ use openapiv3::{
 use serde_json::{Map, Value, json};
 
 use crate::diag::{self, Diagnostic};
-use crate::ir::{Annotations, Body, BodyMedia, BodyShape, Field, FieldType, Location, Method, PathPart, Tool};
+use crate::ir::{Annotations, Body, BodyMedia, BodyShape, Constant, Field, FieldType, Location, Method, PathPart, Tool};
 use crate::lower::schema::{SchemaLowerer, SchemaRef};
 use crate::lower::text;
 use crate::naming::{self, Scope};
@@ -61,6 +61,7 @@ pub fn lower<'a>(
 ) -> Result<Lowered, Diagnostic> {
     let mut fields = Vec::new();
     let mut injected = Vec::new();
+    let mut constants = Vec::new();
     let mut properties = Map::new();
 
     let mut parameters: Vec<(&'a ParameterData, Location, bool, String)> = Vec::new();
@@ -103,6 +104,11 @@ pub fn lower<'a>(
             _ => FieldType::Json,
         };
         let default = schema.get("default").filter(|d| d.is_string() || d.is_number() || d.is_boolean()).cloned();
+        if let (Location::Header, true, Some(value)) = (location, data.required, &default) {
+            let value = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+            constants.push(Constant { wire_name: data.name.clone(), location, value });
+            continue;
+        }
         let description = data.description.as_deref().and_then(text::clean_description);
         let nullable = schema_ref.is_some_and(|s| schemas.is_nullable(s, &pointer));
         let field = new_field(&data.name, location, data.required && default.is_none() && !nullable, ty, &mut used_inputs, &mut rust_names)
@@ -162,6 +168,7 @@ pub fn lower<'a>(
             },
             path_parts,
             fields,
+            constants,
             body,
             input_schema,
             deprecated: operation.deprecated,
@@ -205,9 +212,10 @@ fn lower_body<'a>(
                 let portable = schemas.portable(property, &property_pointer);
                 let nullable = schemas.is_nullable(property, &property_pointer);
                 let ty = schemas.field_type(property, &property_pointer);
+                let description = portable.get("description").and_then(Value::as_str).map(str::to_string);
                 let field = new_field(&name, Location::Body, body.required && required && !nullable, ty, used_inputs, rust_names);
                 properties.insert(field.input_name.clone(), portable);
-                fields.push(field);
+                fields.push(Field { description, ..field });
             }
             BodyShape::Properties
         }

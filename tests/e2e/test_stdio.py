@@ -1,0 +1,161 @@
+"""Each generated server, driven over stdio by the official MCP Python SDK against a recording fake
+upstream: it lists its tools, and its GET and POST tools send the requests the API expects."""
+
+import base64
+import json
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+from conftest import server_binary
+
+ID = "1752849161776013508"  # above 2^53: exact only as a string
+
+
+def cliniko_env(url):
+    return {"CLINIKO_BASE_URL": f"{url}/v1", "CLINIKO_API_KEY": "MS0xLWFiY2RlZg-au2"}
+
+
+def opera_env(url):
+    return {
+        "OPERA_BASE_URL": url, "OPERA_CLIENT_ID": "client", "OPERA_CLIENT_SECRET": "secret", "OPERA_SCOPE": "urn:opc:hgbu:ws:__myscopes__",
+        "OPERA_APP_KEY": "4f6f1a36-5c1e-4a8e-9d6b-1f2e3d4c5b6a", "OPERA_HOTEL_ID": "HOTEL1",
+    }
+
+
+def medcor_env(url):
+    return {"MEDCOR_BASE_URL": url, "MEDCOR_TOKEN": "jwt-access-token"}
+
+
+def calcom_env(url):
+    return {"CALCOM_BASE_URL": url, "CALCOM_API_KEY": "cal_live_abc123"}
+
+
+def basic(user, password=""):
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+# crate, environment, tool count, GET call and expectations, POST call and expectations
+CASES = {
+    "cliniko-mcp": dict(
+        env=cliniko_env, tools=30,
+        get=("get_patient", {"id": ID}, "GET", f"/v1/patients/{ID}"),
+        post=(
+            "create_individual_appointment",
+            {"appointment_type_id": "1", "business_id": "2", "patient_id": ID, "practitioner_id": "3", "starts_at": "2025-09-05T10:00:00Z"},
+            "POST", "/v1/individual_appointments",
+            {"appointment_type_id": "1", "business_id": "2", "patient_id": ID, "practitioner_id": "3", "starts_at": "2025-09-05T10:00:00Z"},
+        ),
+        auth=lambda headers: headers["authorization"] == basic("MS0xLWFiY2RlZg-au2"),
+    ),
+    "opera-mcp": dict(
+        env=opera_env, tools=26,
+        get=("get_reservation", {"hotelId": "HOTEL1", "reservationId": "123456"}, "GET", "/rsv/v1/hotels/HOTEL1/reservations/123456"),
+        post=(
+            "post_cancel_reservation",
+            {"hotelId": "HOTEL1", "reservationId": "123456", "reason": {"code": "GUEST"}, "reservations": [{"hotelId": "HOTEL1", "reservationIdList": [{"id": "123456", "type": "Reservation"}]}]},
+            "POST", "/rsv/v1/hotels/HOTEL1/reservations/123456/cancellations",
+            {"reason": {"code": "GUEST"}, "reservations": [{"hotelId": "HOTEL1", "reservationIdList": [{"id": "123456", "type": "Reservation"}]}]},
+        ),
+        auth=lambda headers: headers["authorization"] == "Bearer token-from-fake"
+        and headers["x-app-key"] == "4f6f1a36-5c1e-4a8e-9d6b-1f2e3d4c5b6a" and headers["x-hotelid"] == "HOTEL1",
+    ),
+    "medcor-mcp": dict(
+        env=medcor_env, tools=33,
+        get=("patients_retrieve", {"id": 7}, "GET", "/api/patients/7/"),
+        post=(
+            "appointments_create", {"patient": 7, "doctor": 3, "scheduled_at": "2025-09-05T10:00:00Z", "reason": "Check-up"},
+            "POST", "/api/appointments/", {"patient": 7, "doctor": 3, "scheduled_at": "2025-09-05T10:00:00Z", "reason": "Check-up"},
+        ),
+        auth=lambda headers: headers["authorization"] == "Bearer jwt-access-token",
+    ),
+    "calcom-mcp": dict(
+        env=calcom_env, tools=9,
+        get=("get_booking", {"bookingUid": "bk_9f8e"}, "GET", "/v2/bookings/bk_9f8e"),
+        post=(
+            "create_booking",
+            {"start": "2025-09-05T10:00:00Z", "eventTypeId": 42, "attendee": {"name": "Ann Lee", "email": "ann@example.com", "timeZone": "Europe/London"}},
+            "POST", "/v2/bookings",
+            {"start": "2025-09-05T10:00:00Z", "eventTypeId": 42, "attendee": {"name": "Ann Lee", "email": "ann@example.com", "timeZone": "Europe/London"}},
+        ),
+        auth=lambda headers: headers["authorization"] == "Bearer cal_live_abc123" and headers["cal-api-version"] == "2024-08-13",
+    ),
+}
+
+
+def params(crate, upstream):
+    return StdioServerParameters(
+        command=str(server_binary(crate)), args=["serve", "--transport", "stdio"],
+        env={**CASES[crate]["env"](upstream.url), "RUST_LOG": "warn"},
+    )
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+@pytest.mark.parametrize("crate", sorted(CASES))
+async def test_lists_tools_and_proxies_get_and_post(crate, mode, upstream):
+    case = CASES[crate]
+    async with Client(params(crate, upstream), mode=mode) as client:
+        tools = (await client.list_tools()).tools
+        assert len(tools) == case["tools"]
+        names = {tool.name for tool in tools}
+        assert len(names) == len(tools)
+        for tool in tools:
+            assert tool.input_schema["type"] == "object"
+            assert tool.input_schema.get("additionalProperties") is False
+
+        name, arguments, method, path = case["get"]
+        result = await client.call_tool(name, arguments)
+        assert not result.is_error, result.content
+        assert result.structured_content == {"ok": True, "path": path}
+        sent = upstream.requests[-1]
+        assert (sent.method, sent.path) == (method, path)
+        assert case["auth"](sent.headers), sent.headers
+
+        name, arguments, method, path, body = case["post"]
+        result = await client.call_tool(name, arguments)
+        assert not result.is_error, result.content
+        sent = upstream.requests[-1]
+        assert (sent.method, sent.path) == (method, path)
+        assert sent.headers["content-type"].startswith("application/json")
+        assert sent.json() == body
+        assert case["auth"](sent.headers), sent.headers
+        assert len(upstream.requests) == 2
+
+
+async def test_opera_fetches_one_token_with_client_credentials(upstream):
+    async with Client(params("opera-mcp", upstream), mode="legacy") as client:
+        for _ in range(3):
+            result = await client.call_tool("get_reservation", {"hotelId": "HOTEL1", "reservationId": "1"})
+            assert not result.is_error, result.content
+    assert len(upstream.token_requests) == 1
+    token = upstream.token_requests[0]
+    assert token.headers["authorization"] == basic("client", "secret")
+    assert token.headers["x-app-key"] == "4f6f1a36-5c1e-4a8e-9d6b-1f2e3d4c5b6a"
+    assert token.form() == {"grant_type": ["client_credentials"], "scope": ["urn:opc:hgbu:ws:__myscopes__"]}
+
+
+async def test_cliniko_query_arrays_and_path_encoding(upstream):
+    async with Client(params("cliniko-mcp", upstream), mode="legacy") as client:
+        result = await client.call_tool("list_patients", {"q": ["last_name:=Smith", "first_name:~Jo"], "per_page": 10, "sort": ["last_name", "first_name"]})
+        assert not result.is_error, result.content
+        sent = upstream.requests[-1]
+        assert sent.query == {"q[]": ["last_name:=Smith", "first_name:~Jo"], "per_page": ["10"], "sort": ["last_name,first_name"]}
+
+        result = await client.call_tool("get_patient", {"id": "../admin"})
+        assert upstream.requests[-1].path == "/v1/patients/..%2Fadmin"
+
+
+async def test_upstream_errors_and_bad_arguments_are_tool_errors(upstream):
+    async with Client(params("cliniko-mcp", upstream), mode="legacy") as client:
+        result = await client.call_tool("get_patient", {"id": "missing"})
+        assert result.is_error
+        text = result.content[0].text
+        assert "HTTP 404" in text and "Not found" in text and "must-not-leak" not in text
+
+        before = len(upstream.requests)
+        result = await client.call_tool("get_patient", {"id": "1", "surprise": True})
+        assert result.is_error
+        assert "surprise" in result.content[0].text
+        result = await client.call_tool("create_individual_appointment", {"patient_id": "1"})
+        assert result.is_error
+        assert len(upstream.requests) == before, "invalid calls must not reach the upstream"
