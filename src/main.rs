@@ -83,7 +83,7 @@ fn main() -> ExitCode {
 fn jobs(config: &Path) -> Result<Vec<ApiJob>, String> {
     let text = std::fs::read_to_string(config).map_err(|e| format!("cannot read {}: {e}", config.display()))?;
     let project = ProjectConfig::parse(&text).map_err(|e| format!("{}: {e}", config.display()))?;
-    let root = config.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let root = config.parent().unwrap_or(Path::new(""));
     Ok(project.jobs(root))
 }
 

@@ -269,6 +269,9 @@ impl<'a> SchemaLowerer<'a> {
                 }
                 let values: Vec<&Value> = any.enumeration.iter().filter(|v| !v.is_null()).collect();
                 if !values.is_empty() {
+                    if let Some(kind) = common_type(&values) {
+                        out.entry("type").or_insert(json!(kind));
+                    }
                     out.insert("enum".into(), json!(values));
                 }
             }
@@ -371,6 +374,19 @@ fn merge_union(parts: Vec<Value>) -> Map<String, Value> {
             out
         }
     }
+}
+
+/// The JSON Schema type every value shares, if any.
+fn common_type(values: &[&Value]) -> Option<&'static str> {
+    let kind = |value: &Value| match value {
+        Value::String(_) => Some("string"),
+        Value::Bool(_) => Some("boolean"),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Some("integer"),
+        Value::Number(_) => Some("number"),
+        _ => None,
+    };
+    let first = kind(values.first()?)?;
+    values.iter().all(|value| kind(value) == Some(first)).then_some(first)
 }
 
 fn bounds<T: Into<Value>>(out: &mut Map<String, Value>, limit: Option<T>, exclusive: bool, inclusive_key: &str, exclusive_key: &str) {

@@ -89,7 +89,6 @@ fn serve_stdio(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]
         Ok(config) => config,
         Err(problems) => return report(api, &problems),
     };
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let server = match Upstream::new(api, config).and_then(|upstream| McpServer::new(api, tools, upstream)) {
         Ok(server) => server,
         Err(error) => {

@@ -99,3 +99,32 @@ impl ServerHandler for McpServer {
         Ok(result.into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn every_tool_is_listable_and_names_are_unique_and_valid() {
+        let mut names = BTreeSet::new();
+        for spec in crate::tools::TOOLS.iter().flat_map(|group| group.iter()) {
+            let listed = tool(spec).unwrap();
+            assert_eq!(listed.input_schema.get("type").and_then(|t| t.as_str()), Some("object"), "{}", spec.name);
+            assert!(spec.name.len() <= 64 && spec.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'), "{}", spec.name);
+            assert!(names.insert(spec.name), "duplicate tool {}", spec.name);
+        }
+        assert!(!names.is_empty());
+    }
+
+    #[test]
+    fn unknown_arguments_are_refused_before_any_request() {
+        for spec in crate::tools::TOOLS.iter().flat_map(|group| group.iter()) {
+            let mut arguments = JsonObject::new();
+            arguments.insert("surely_not_a_parameter".into(), serde_json::Value::Bool(true));
+            let message = (spec.build)(arguments).unwrap_err();
+            assert!(message.contains("surely_not_a_parameter"), "{}: {message}", spec.name);
+        }
+    }
+}

@@ -50,6 +50,8 @@ pub struct Upstream {
 impl Upstream {
     /// A client for `config`.
     pub fn new(api: &ApiDescriptor, config: Config) -> Result<Self, String> {
+        // reqwest's rustls needs a process-wide crypto provider; installing it twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let user_agent = format!("{}/{}", api.crate_name, api.version);
@@ -179,4 +181,95 @@ fn root_cause(error: &reqwest::Error) -> String {
         source = error.source();
     }
     deepest.unwrap_or_else(|| "no detail".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+    use crate::runtime::descriptor::InjectedSpec;
+
+    static API: ApiDescriptor = ApiDescriptor {
+        crate_name: "test-mcp",
+        title: "Test",
+        version: "0.0.0",
+        env_prefix: "TEST",
+        default_base_url: None,
+        auth: &[],
+        injected: &[],
+    };
+
+    /// A one-request upstream on 127.0.0.1: returns the raw request it read.
+    async fn one_request_upstream(status: &'static str, body: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut raw = Vec::new();
+            let mut buffer = [0u8; 4096];
+            loop {
+                let read = socket.read(&mut buffer).await.unwrap();
+                raw.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&raw);
+                if let Some(head_end) = text.find("\r\n\r\n") {
+                    let length = text[..head_end]
+                        .lines()
+                        .find_map(|line| line.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                        .unwrap_or(0);
+                    if raw.len() >= head_end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let reply = format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+            socket.write_all(reply.as_bytes()).await.unwrap();
+            String::from_utf8(raw).unwrap()
+        });
+        (url, handle)
+    }
+
+    fn config(base_url: String, credentials: Vec<Credential>) -> Config {
+        Config {
+            base_url,
+            connect_timeout: Duration::from_secs(2),
+            timeout: Duration::from_secs(5),
+            credentials,
+            injected: vec![(InjectedSpec { name: "x-hotelid", location: ParamLocation::Header, env_var: "TEST_HOTEL", required: true }, "H1".into())],
+        }
+    }
+
+    #[tokio::test]
+    async fn sends_credentials_injected_headers_query_and_json_body() {
+        let (url, upstream) = one_request_upstream("201 Created", r#"{"id":"1"}"#).await;
+        let credentials = vec![Credential::Basic { username: "key-au2".into(), password: String::new() }];
+        let upstream_client = Upstream::new(&API, config(format!("{url}/v1"), credentials)).unwrap();
+        let mut request = UpstreamRequest::new(reqwest::Method::POST);
+        request.push_literal("/patients/");
+        request.push_segment("a b/c");
+        request.query("q[]", &vec!["x:=1".to_string()], true);
+        request.json_field("first_name", &"Ann");
+        request.set_content_type("application/json");
+        let response = upstream_client.send(request).await.unwrap();
+        assert_eq!(response.status.as_u16(), 201);
+        assert_eq!(response.body, br#"{"id":"1"}"#);
+        let raw = upstream.await.unwrap();
+        let lower = raw.to_ascii_lowercase();
+        assert!(raw.starts_with("POST /v1/patients/a%20b%2Fc?q%5B%5D=x%3A%3D1 HTTP/1.1\r\n"), "{raw}");
+        assert!(lower.contains("authorization: basic a2v5lwf1mjo=\r\n"), "{raw}");
+        assert!(lower.contains("x-hotelid: h1\r\n"), "{raw}");
+        assert!(lower.contains("content-type: application/json\r\n"), "{raw}");
+        assert!(raw.ends_with(r#"{"first_name":"Ann"}"#), "{raw}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_upstream_is_a_transport_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let upstream_client = Upstream::new(&API, config(url, Vec::new())).unwrap();
+        let error = upstream_client.send(UpstreamRequest::new(reqwest::Method::GET)).await.unwrap_err();
+        assert!(matches!(error, UpstreamError::Transport(ref text) if text.contains("connection failed")), "{error:?}");
+    }
 }

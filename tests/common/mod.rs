@@ -1,0 +1,71 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code, reason = "each test binary uses a different part of these helpers")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mcpgen::settings::{ApiJob, ProjectConfig, Settings};
+use mcpgen::{Output, load};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The generation jobs of `mcpgen.toml`, with paths relative to the repository root.
+pub fn project_jobs() -> Vec<ApiJob> {
+    let text = std::fs::read_to_string(root().join("mcpgen.toml")).expect("mcpgen.toml");
+    ProjectConfig::parse(&text).expect("mcpgen.toml parses").jobs(&root())
+}
+
+/// Generates `spec` with `settings`, the generator version fixed so snapshots do not churn.
+pub fn generate(spec: &Path, settings: &Settings) -> Output {
+    let mut settings = settings.clone();
+    settings.with_generator_version("test");
+    let mut document = load::load_file(spec);
+    document.file = spec.strip_prefix(root()).unwrap_or(spec).display().to_string();
+    for diagnostic in &mut document.diagnostics {
+        diagnostic.file.clone_from(&document.file);
+    }
+    mcpgen::generate(&document, &settings)
+}
+
+/// Diagnostics as the CLI prints them.
+pub fn rendered_diagnostics(output: &Output) -> Vec<String> {
+    output.diagnostics.iter().map(ToString::to_string).collect()
+}
+
+/// The shared target folder of every generated crate the tests build.
+pub fn generated_target() -> PathBuf {
+    std::env::var_os("MCPGEN_GENERATED_TARGET").map_or_else(|| root().join("target/generated"), PathBuf::from)
+}
+
+/// Runs `cargo <args>` in `dir` with the shared target folder; panics with cargo's output on failure.
+pub fn cargo(dir: &Path, args: &[&str]) {
+    let output = Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", generated_target())
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "`cargo {}` failed in {}:\n{}\n{}",
+        args.join(" "),
+        dir.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Writes `output`'s files under `dir`, replacing what was there.
+pub fn write_crate(dir: &Path, output: &Output) {
+    let _ = std::fs::remove_dir_all(dir.join("src"));
+    for (path, text) in &output.files {
+        let target = dir.join(path);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::write(target, text).expect("write");
+    }
+}
