@@ -81,9 +81,7 @@ impl fmt::Display for Diagnostic {
         };
         writeln!(f, "{severity}: {}", self.message)?;
         match self.position {
-            Some(Position { line, column }) => {
-                writeln!(f, "  --> {}:{line}:{column} ({})", self.file, self.pointer)?
-            }
+            Some(Position { line, column }) => writeln!(f, "  --> {}:{line}:{column} ({})", self.file, self.pointer)?,
             None => writeln!(f, "  --> {} ({})", self.file, self.pointer)?,
         }
         write!(f, "   = help: {}", self.help)

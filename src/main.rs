@@ -94,7 +94,12 @@ fn run(job: &ApiJob, strict: bool) -> Result<Output, ()> {
     report(&output.diagnostics);
     let warnings = output.diagnostics.iter().filter(|d| !d.is_error()).count();
     if output.has_errors() || (strict && warnings > 0) {
-        eprintln!("{}: not generated ({} errors, {warnings} warnings{})", job.settings.name, output.diagnostics.len() - warnings, if strict { ", --strict" } else { "" });
+        eprintln!(
+            "{}: not generated ({} errors, {warnings} warnings{})",
+            job.settings.name,
+            output.diagnostics.len() - warnings,
+            if strict { ", --strict" } else { "" }
+        );
         return Err(());
     }
     Ok(output)
@@ -134,7 +139,13 @@ fn check(jobs: &[ApiJob], strict: bool) -> Result<ExitCode, String> {
             if on_disk != *text {
                 let shown = job.out.join(path).display().to_string();
                 let diff = similar::TextDiff::from_lines(&on_disk, text);
-                drift.push_str(&diff.unified_diff().context_radius(3).header(&format!("a/{shown}"), &format!("b/{shown}")).to_string());
+                drift.push_str(
+                    &diff
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(&format!("a/{shown}"), &format!("b/{shown}"))
+                        .to_string(),
+                );
             }
         }
         for stale in existing.iter().filter(|path| !output.files.contains_key(*path)) {

@@ -12,11 +12,10 @@ pub const MAX_TOOL_NAME_LEN: usize = 64;
 
 /// Keywords that can be used as raw identifiers (`r#type`).
 const RAW_KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn",
-    "else", "enum", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro",
-    "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "static", "struct",
-    "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use", "virtual", "where",
-    "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn", "else", "enum",
+    "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod", "move", "mut",
+    "override", "priv", "pub", "ref", "return", "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe",
+    "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
 /// Keywords that cannot be raw identifiers; they get a `_` suffix.
@@ -29,11 +28,7 @@ pub fn snake_ident(name: &str) -> String {
 
 /// An UpperCamelCase Rust identifier for a type (`list-patients` -> `ListPatients`).
 pub fn camel_ident(name: &str) -> String {
-    let camel: String = name
-        .to_upper_camel_case()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect();
+    let camel: String = name.to_upper_camel_case().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     let camel = if camel.is_empty() { "Value".to_string() } else { camel };
     escape_keyword(leading_digit(camel))
 }

@@ -112,10 +112,7 @@ impl Settings {
 
     /// The environment variable that supplies parameter `wire_name`, if settings inject it.
     pub fn injected_var(&self, wire_name: &str) -> Option<&str> {
-        self.inject
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(wire_name))
-            .map(|(_, var)| var.as_str())
+        self.inject.iter().find(|(name, _)| name.eq_ignore_ascii_case(wire_name)).map(|(_, var)| var.as_str())
     }
 }
 

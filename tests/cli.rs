@@ -18,7 +18,11 @@ fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("specs")).expect("mkdir");
     std::fs::copy(common::root().join("specs/calcom.yaml"), dir.path().join("specs/calcom.yaml")).expect("copy");
-    std::fs::write(dir.path().join("mcpgen.toml"), "[apis.calcom]\nspec = \"specs/calcom.yaml\"\nout = \"generated/calcom-mcp\"\n").expect("toml");
+    std::fs::write(
+        dir.path().join("mcpgen.toml"),
+        "[apis.calcom]\nspec = \"specs/calcom.yaml\"\nout = \"generated/calcom-mcp\"\n",
+    )
+    .expect("toml");
     dir
 }
 
@@ -52,7 +56,8 @@ fn check_reports_drift_as_a_diff_and_passes_when_up_to_date() {
     assert!(text(&clean).contains("up to date"));
 
     let file = dir.path().join("generated/calcom-mcp/src/tools/bookings.rs");
-    let edited = std::fs::read_to_string(&file).expect("read").replace("pub struct GetBookingArgs", "pub struct EditedArgs");
+    let edited =
+        std::fs::read_to_string(&file).expect("read").replace("pub struct GetBookingArgs", "pub struct EditedArgs");
     std::fs::write(&file, edited).expect("write");
     std::fs::remove_file(dir.path().join("generated/calcom-mcp/README.md")).expect("remove");
     let drift = mcpgen(dir.path(), &["check"]);
@@ -78,13 +83,17 @@ fn a_folder_mcpgen_did_not_write_is_refused() {
 fn errors_and_strict_warnings_write_nothing() {
     let dir = project();
     let fixtures = common::root().join("tests/fixtures");
-    let broken = mcpgen(dir.path(), &["generate", "--spec", fixtures.join("not_yaml.yaml").to_str().expect("utf8"), "--out", "broken"]);
+    let broken = mcpgen(
+        dir.path(),
+        &["generate", "--spec", fixtures.join("not_yaml.yaml").to_str().expect("utf8"), "--out", "broken"],
+    );
     assert!(!broken.status.success());
     assert!(text(&broken).contains("not_yaml.yaml:3:1"), "{}", text(&broken));
     assert!(!dir.path().join("broken").exists());
 
     let spec = fixtures.join("oas31.yaml");
-    let strict = mcpgen(dir.path(), &["generate", "--strict", "--spec", spec.to_str().expect("utf8"), "--out", "strict"]);
+    let strict =
+        mcpgen(dir.path(), &["generate", "--strict", "--spec", spec.to_str().expect("utf8"), "--out", "strict"]);
     assert!(!strict.status.success(), "{}", text(&strict));
     assert!(!dir.path().join("strict").exists());
     let lenient = mcpgen(dir.path(), &["generate", "--spec", spec.to_str().expect("utf8"), "--out", "lenient"]);
@@ -97,6 +106,9 @@ fn inspect_lists_tools_size_and_warnings() {
     let inspected = mcpgen(dir.path(), &["inspect", "specs/calcom.yaml"]);
     assert!(inspected.status.success());
     let report = text(&inspected);
-    assert!(report.contains("create_booking") && report.contains("POST") && report.contains("/v2/bookings"), "{report}");
+    assert!(
+        report.contains("create_booking") && report.contains("POST") && report.contains("/v2/bookings"),
+        "{report}"
+    );
     assert!(report.contains("9 tools; tool list") && report.contains("0 errors, 0 warnings"), "{report}");
 }

@@ -6,8 +6,16 @@ use std::process::Command;
 
 #[test]
 fn generated_tree_is_up_to_date() {
-    let output = Command::new(env!("CARGO_BIN_EXE_mcpgen")).arg("check").current_dir(common::root()).output().expect("mcpgen runs");
+    let output = Command::new(env!("CARGO_BIN_EXE_mcpgen"))
+        .arg("check")
+        .current_dir(common::root())
+        .output()
+        .expect("mcpgen runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "generated/ drifted; run `cargo run -- generate` and review:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "generated/ drifted; run `cargo run -- generate` and review:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.contains("up to date"), "{stdout}");
 }

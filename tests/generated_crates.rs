@@ -19,7 +19,15 @@ fn committed_crates_are_clippy_clean_build_and_pass_their_tests() {
 #[test]
 fn crates_from_hostile_fixtures_compile_clippy_clean() {
     let fixtures = common::root().join("tests/fixtures");
-    for fixture in ["keywords.yaml", "collisions.yaml", "recursion.yaml", "oas31.yaml", "swagger2_formdata.json", "missing_operation_ids.yaml", "external/main.yaml"] {
+    for fixture in [
+        "keywords.yaml",
+        "collisions.yaml",
+        "recursion.yaml",
+        "oas31.yaml",
+        "swagger2_formdata.json",
+        "missing_operation_ids.yaml",
+        "external/main.yaml",
+    ] {
         let name = format!("fixture_{}", fixture.split(['.', '/']).next().expect("stem"));
         let output = common::generate(&fixtures.join(fixture), &Settings::new(name.replace('_', "-")));
         assert!(!output.has_errors(), "{fixture}: {:#?}", output.diagnostics);

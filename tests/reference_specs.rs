@@ -54,7 +54,9 @@ fn every_reference_spec_generates_without_error() {
 #[test]
 fn cliniko_and_opera_reservations_build() {
     let Some(dir) = reference_dir() else { return };
-    for (name, spec) in [("cliniko_reference", "cliniko/cliniko-openapi.json"), ("opera_rsv_reference", "oracle-opera-ohip/rsv.json")] {
+    for (name, spec) in
+        [("cliniko_reference", "cliniko/cliniko-openapi.json"), ("opera_rsv_reference", "oracle-opera-ohip/rsv.json")]
+    {
         let output = common::generate(&dir.join(spec), &Settings::new(name));
         assert!(!output.has_errors(), "{:#?}", output.diagnostics);
         let crate_dir = common::root().join("target/reference-crates").join(name);

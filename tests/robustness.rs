@@ -10,10 +10,17 @@ use serde_json::Value;
 
 fn sources() -> Vec<String> {
     let root = common::root();
-    ["specs/calcom.yaml", "tests/fixtures/keywords.yaml", "tests/fixtures/collisions.yaml", "tests/fixtures/recursion.yaml", "tests/fixtures/swagger2_formdata.json", "tests/fixtures/oas31.yaml"]
-        .iter()
-        .map(|path| std::fs::read_to_string(root.join(path)).expect("fixture"))
-        .collect()
+    [
+        "specs/calcom.yaml",
+        "tests/fixtures/keywords.yaml",
+        "tests/fixtures/collisions.yaml",
+        "tests/fixtures/recursion.yaml",
+        "tests/fixtures/swagger2_formdata.json",
+        "tests/fixtures/oas31.yaml",
+    ]
+    .iter()
+    .map(|path| std::fs::read_to_string(root.join(path)).expect("fixture"))
+    .collect()
 }
 
 fn run(text: &str) {
@@ -55,8 +62,12 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(3, 16, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map("(type|items|\\$ref|properties|allOf|oneOf|in|name|schema|required|enum|[a-z]{1,6})", inner, 0..4)
-                .prop_map(|map| Value::Object(map.into_iter().collect())),
+            prop::collection::btree_map(
+                "(type|items|\\$ref|properties|allOf|oneOf|in|name|schema|required|enum|[a-z]{1,6})",
+                inner,
+                0..4
+            )
+            .prop_map(|map| Value::Object(map.into_iter().collect())),
         ]
     })
 }
@@ -128,7 +139,8 @@ fn tool_names_do_not_depend_on_operation_order() {
     let names = |value: &Value| {
         let document = load::load_text("x.json", &serde_json::to_string(value).expect("json"), None);
         let output = mcpgen::generate(&document, &Settings::new("x"));
-        let mut names: Vec<(String, String, String)> = output.api.tools().map(|t| (t.path.clone(), t.method.as_str().to_string(), t.name.clone())).collect();
+        let mut names: Vec<(String, String, String)> =
+            output.api.tools().map(|t| (t.path.clone(), t.method.as_str().to_string(), t.name.clone())).collect();
         names.sort();
         names
     };

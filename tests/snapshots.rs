@@ -48,6 +48,9 @@ fn hostile_fixtures_diagnostics_and_names() {
                 json!({"name": tool.name, "type": tool.args_type, "operation": format!("{} {}", tool.method.as_str(), tool.path), "fields": fields, "input": tool.input_schema})
             })
             .collect();
-        insta::assert_yaml_snapshot!(format!("fixture_{stem}"), json!({"diagnostics": common::rendered_diagnostics(&output), "tools": tools}));
+        insta::assert_yaml_snapshot!(
+            format!("fixture_{stem}"),
+            json!({"diagnostics": common::rendered_diagnostics(&output), "tools": tools})
+        );
     }
 }

@@ -49,7 +49,8 @@ pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
 
 /// Formats tokens as a Rust file with the `@generated` line first.
 fn rust_file(header: &str, tokens: TokenStream) -> Result<String, String> {
-    let file: syn::File = syn::parse2(tokens).map_err(|error| format!("internal error: generated Rust does not parse: {error}"))?;
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|error| format!("internal error: generated Rust does not parse: {error}"))?;
     Ok(format!("// {header}\n{}", separate_items(&prettyplease::unparse(&file))))
 }
 

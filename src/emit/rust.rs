@@ -4,7 +4,9 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 
 use crate::emit::docs::doc_attrs;
-use crate::ir::{Api, Auth, BodyMedia, BodyShape, Field, FieldType, InjectedParam, Location, PathPart, Tool, ToolGroup};
+use crate::ir::{
+    Api, Auth, BodyMedia, BodyShape, Field, FieldType, InjectedParam, Location, PathPart, Tool, ToolGroup,
+};
 
 /// `src/api.rs`: the API descriptor.
 pub fn api_module(api: &Api) -> TokenStream {
@@ -42,7 +44,13 @@ fn auth_spec(auth: &Auth) -> TokenStream {
             let location = param_location(*location);
             quote! { crate::runtime::AuthSpec::ApiKey { location: #location, name: #name, var: #var } }
         }
-        Auth::OAuth2ClientCredentials { client_id_var, client_secret_var, token_url_var, default_token_url, scope_var } => {
+        Auth::OAuth2ClientCredentials {
+            client_id_var,
+            client_secret_var,
+            token_url_var,
+            default_token_url,
+            scope_var,
+        } => {
             let default_token_url = option_str(default_token_url.as_deref());
             quote! {
                 crate::runtime::AuthSpec::OAuth2ClientCredentials {
@@ -117,7 +125,9 @@ pub fn group_module(group: &ToolGroup) -> TokenStream {
 fn args_struct(tool: &Tool) -> TokenStream {
     let name = ident(&tool.args_type);
     let origin = match &tool.operation_id {
-        Some(id) => format!("Arguments of `{}`: `{} {}` (operationId `{id}`).", tool.name, tool.method.as_str(), tool.path),
+        Some(id) => {
+            format!("Arguments of `{}`: `{} {}` (operationId `{id}`).", tool.name, tool.method.as_str(), tool.path)
+        }
         None => format!("Arguments of `{}`: `{} {}`.", tool.name, tool.method.as_str(), tool.path),
     };
     let doc = doc_attrs(&origin);
@@ -263,7 +273,8 @@ fn tool_spec(tool: &Tool) -> TokenStream {
     let schema = serde_json::to_string(&tool.input_schema).unwrap_or_else(|_| "{}".into());
     let method = tool.method.as_str();
     let path = &tool.path;
-    let (read_only, destructive, idempotent) = (tool.annotations.read_only, tool.annotations.destructive, tool.annotations.idempotent);
+    let (read_only, destructive, idempotent) =
+        (tool.annotations.read_only, tool.annotations.destructive, tool.annotations.idempotent);
     let args = ident(&tool.args_type);
     quote! {
         crate::runtime::ToolSpec {

@@ -75,7 +75,12 @@ pub fn render(api: &Api) -> Result<Vec<(String, String)>, String> {
 /// Every environment variable the generated server reads, in the order the README lists them.
 fn env_vars(api: &Api) -> Vec<EnvVar> {
     let prefix = &api.env_prefix;
-    let var = |name: String, required: bool, description: String, example: &str| EnvVar { name, required, description, example: example.to_string() };
+    let var = |name: String, required: bool, description: String, example: &str| EnvVar {
+        name,
+        required,
+        description,
+        example: example.to_string(),
+    };
     let mut vars = vec![var(
         format!("{prefix}_BASE_URL"),
         api.default_base_url.is_none(),
@@ -93,25 +98,55 @@ fn env_vars(api: &Api) -> Vec<EnvVar> {
                     vars.push(var(password_var.clone(), true, "HTTP Basic password".into(), "change-me"));
                 }
             }
-            Auth::Bearer { token_var } => vars.push(var(token_var.clone(), true, "Bearer token sent to the API".into(), "change-me")),
-            Auth::ApiKey { name, var: key_var, .. } => vars.push(var(key_var.clone(), true, format!("API key, sent as `{name}`"), "change-me")),
-            Auth::OAuth2ClientCredentials { client_id_var, client_secret_var, token_url_var, default_token_url, scope_var } => {
+            Auth::Bearer { token_var } => {
+                vars.push(var(token_var.clone(), true, "Bearer token sent to the API".into(), "change-me"))
+            }
+            Auth::ApiKey { name, var: key_var, .. } => {
+                vars.push(var(key_var.clone(), true, format!("API key, sent as `{name}`"), "change-me"))
+            }
+            Auth::OAuth2ClientCredentials {
+                client_id_var,
+                client_secret_var,
+                token_url_var,
+                default_token_url,
+                scope_var,
+            } => {
                 vars.push(var(client_id_var.clone(), true, "OAuth2 client id".into(), "change-me"));
                 vars.push(var(client_secret_var.clone(), true, "OAuth2 client secret".into(), "change-me"));
                 let token_description = match default_token_url {
                     Some(url) => format!("OAuth2 token URL (default `{url}`, under the base URL when it is a path)"),
                     None => "OAuth2 token URL".into(),
                 };
-                vars.push(var(token_url_var.clone(), default_token_url.is_none(), token_description, "https://auth.example.com/token"));
+                vars.push(var(
+                    token_url_var.clone(),
+                    default_token_url.is_none(),
+                    token_description,
+                    "https://auth.example.com/token",
+                ));
                 vars.push(var(scope_var.clone(), false, "OAuth2 scope to request".into(), "scope"));
             }
         }
     }
     for param in &api.injected {
-        vars.push(var(param.env_var.clone(), param.required, format!("Value of `{}`, sent with every request", param.wire_name), "change-me"));
+        vars.push(var(
+            param.env_var.clone(),
+            param.required,
+            format!("Value of `{}`, sent with every request", param.wire_name),
+            "change-me",
+        ));
     }
-    vars.push(var(format!("{prefix}_CONNECT_TIMEOUT_MS"), false, "Connect timeout in milliseconds (default 2000)".into(), "2000"));
-    vars.push(var(format!("{prefix}_TIMEOUT_MS"), false, "Per-request timeout in milliseconds (default 10000)".into(), "10000"));
+    vars.push(var(
+        format!("{prefix}_CONNECT_TIMEOUT_MS"),
+        false,
+        "Connect timeout in milliseconds (default 2000)".into(),
+        "2000",
+    ));
+    vars.push(var(
+        format!("{prefix}_TIMEOUT_MS"),
+        false,
+        "Per-request timeout in milliseconds (default 10000)".into(),
+        "10000",
+    ));
     vars
 }
 

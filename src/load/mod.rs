@@ -61,9 +61,19 @@ pub fn load_file(path: &Path) -> Document {
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => load_text(&file, &text, Some(path)),
-            Err(error) => failed(&file, Diagnostic::error("#", format!("the file is not UTF-8: {error}"), "save the spec as UTF-8")),
+            Err(error) => failed(
+                &file,
+                Diagnostic::error("#", format!("the file is not UTF-8: {error}"), "save the spec as UTF-8"),
+            ),
         },
-        Err(error) => failed(&file, Diagnostic::error("#", format!("cannot read the spec: {error}"), "check the path in mcpgen.toml or on the command line")),
+        Err(error) => failed(
+            &file,
+            Diagnostic::error(
+                "#",
+                format!("cannot read the spec: {error}"),
+                "check the path in mcpgen.toml or on the command line",
+            ),
+        ),
     }
 }
 
@@ -106,11 +116,12 @@ pub fn load_text(file: &str, text: &str, path: Option<&Path>) -> Document {
             }
         }
         Err(error) => {
-            diagnostics.push(error);
+            diagnostics.push(*error);
             OpenAPI::default()
         }
     };
-    let mut document = Document { spec, file: file.to_string(), diagnostics: Vec::new(), source_map, pointer_aliases: aliases };
+    let mut document =
+        Document { spec, file: file.to_string(), diagnostics: Vec::new(), source_map, pointer_aliases: aliases };
     document.diagnostics = diagnostics.into_iter().map(|d| document.locate(d)).collect();
     document
 }

@@ -14,7 +14,11 @@ const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "p
 /// Reads `doc` (already OpenAPI 3.0-shaped) into the typed model.
 pub fn read(doc: Value, diagnostics: &mut Vec<Diagnostic>) -> OpenAPI {
     let Value::Object(mut doc) = doc else {
-        diagnostics.push(Diagnostic::error("#", "the document is not an object", "an OpenAPI document is a mapping at the top level"));
+        diagnostics.push(Diagnostic::error(
+            "#",
+            "the document is not an object",
+            "an OpenAPI document is a mapping at the top level",
+        ));
         return OpenAPI::default();
     };
     let mut reader = Reader { diagnostics };
@@ -68,7 +72,11 @@ impl Reader<'_> {
                 .filter_map(|(i, item)| self.piece(item, &diag::child(pointer, i.to_string())))
                 .collect(),
             Some(_) => {
-                self.diagnostics.push(Diagnostic::warning(pointer, "expected a list", "write a YAML/JSON list here; it is left out"));
+                self.diagnostics.push(Diagnostic::warning(
+                    pointer,
+                    "expected a list",
+                    "write a YAML/JSON list here; it is left out",
+                ));
                 Vec::new()
             }
         }
@@ -85,7 +93,11 @@ impl Reader<'_> {
                 })
                 .collect(),
             Some(_) => {
-                self.diagnostics.push(Diagnostic::warning(pointer, "expected a mapping", "write a mapping here; it is left out"));
+                self.diagnostics.push(Diagnostic::warning(
+                    pointer,
+                    "expected a mapping",
+                    "write a mapping here; it is left out",
+                ));
                 IndexMap::new()
             }
         }

@@ -11,8 +11,17 @@ use crate::diag::{self, Diagnostic};
 use crate::load::text;
 
 /// Component kinds a `#/components/<kind>/<name>` reference may name and keep.
-const COMPONENT_KINDS: &[&str] =
-    &["schemas", "parameters", "requestBodies", "responses", "securitySchemes", "headers", "examples", "links", "callbacks"];
+const COMPONENT_KINDS: &[&str] = &[
+    "schemas",
+    "parameters",
+    "requestBodies",
+    "responses",
+    "securitySchemes",
+    "headers",
+    "examples",
+    "links",
+    "callbacks",
+];
 
 /// Inlines file references and non-component local references of `root` (read from `file`).
 pub fn inline(root: &mut Value, file: Option<&Path>, diagnostics: &mut Vec<Diagnostic>) {
@@ -79,7 +88,8 @@ impl Resolver<'_> {
             let dir = base.file.as_deref().and_then(Path::parent).unwrap_or(Path::new("."));
             Some(dir.join(file_part))
         };
-        let key = format!("{}#{fragment}", file.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default());
+        let key =
+            format!("{}#{fragment}", file.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default());
         if self.stack.contains(&key) {
             self.diagnostics.push(Diagnostic::warning(
                 pointer,
@@ -119,11 +129,11 @@ impl Resolver<'_> {
         }
         let parsed = std::fs::read_to_string(path)
             .map_err(|error| {
-                Diagnostic::error(
+                Box::new(Diagnostic::error(
                     pointer,
                     format!("cannot read referenced file {}: {error}", path.display()),
                     "reference files relative to the spec that refers to them",
-                )
+                ))
             })
             .and_then(|text| text::parse(&text));
         match parsed {
@@ -133,7 +143,7 @@ impl Resolver<'_> {
             }
             Err(mut error) => {
                 error.pointer = pointer.to_string();
-                self.diagnostics.push(error);
+                self.diagnostics.push(*error);
                 Some(json!({}))
             }
         }

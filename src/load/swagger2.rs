@@ -169,10 +169,8 @@ impl Context {
             op.insert("parameters".into(), Value::Array(parameters));
         }
         if let Some(responses) = op.remove("responses").and_then(into_object) {
-            let responses = responses
-                .into_iter()
-                .map(|(code, response)| (code, self.response(response, &produces)))
-                .collect();
+            let responses =
+                responses.into_iter().map(|(code, response)| (code, self.response(response, &produces))).collect();
             op.insert("responses".into(), Value::Object(responses));
         }
         Value::Object(op)
@@ -259,7 +257,8 @@ fn body_request(parameter: Value, consumes: &[String]) -> Value {
     let schema = convert_schema(parameter.remove("schema").unwrap_or_else(|| json!({})));
     let media: Vec<&String> = consumes.iter().filter(|m| !is_form(m)).collect();
     let media = if media.is_empty() { vec![&consumes[0]] } else { media };
-    let content: Map<String, Value> = media.into_iter().map(|m| (m.clone(), json!({"schema": schema.clone()}))).collect();
+    let content: Map<String, Value> =
+        media.into_iter().map(|m| (m.clone(), json!({"schema": schema.clone()}))).collect();
     let mut body = Map::new();
     if let Some(description) = parameter.remove("description") {
         body.insert("description".into(), description);

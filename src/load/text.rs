@@ -5,10 +5,10 @@ use serde_json::{Map, Value};
 use crate::diag::{Diagnostic, Position};
 
 /// Parses `text` as JSON when it looks like JSON, else as YAML (a superset of JSON).
-pub fn parse(text: &str) -> Result<Value, Diagnostic> {
+pub fn parse(text: &str) -> Result<Value, Box<Diagnostic>> {
     if text.trim_start().starts_with('{') {
         return serde_json::from_str(text).map_err(|error| {
-            located(
+            located_box(
                 Diagnostic::error("#", format!("invalid JSON: {error}"), "fix the JSON syntax at this position"),
                 error.line(),
                 error.column(),
@@ -19,20 +19,20 @@ pub fn parse(text: &str) -> Result<Value, Diagnostic> {
         let diagnostic =
             Diagnostic::error("#", format!("invalid YAML: {error}"), "fix the YAML syntax at this position");
         match error.location() {
-            Some(location) => located(diagnostic, location.line(), location.column()),
-            None => diagnostic,
+            Some(location) => located_box(diagnostic, location.line(), location.column()),
+            None => Box::new(diagnostic),
         }
     })?;
     let mut yaml = yaml;
     yaml.apply_merge().map_err(|error| {
-        Diagnostic::error("#", format!("invalid YAML merge key: {error}"), "`<<` must merge a mapping")
+        Box::new(Diagnostic::error("#", format!("invalid YAML merge key: {error}"), "`<<` must merge a mapping"))
     })?;
     Ok(to_json(yaml))
 }
 
-fn located(mut diagnostic: Diagnostic, line: usize, column: usize) -> Diagnostic {
+fn located_box(mut diagnostic: Diagnostic, line: usize, column: usize) -> Box<Diagnostic> {
     diagnostic.position = Some(Position { line, column });
-    diagnostic
+    Box::new(diagnostic)
 }
 
 /// YAML to JSON. Mapping keys that are not strings (`200:` response codes) become their text.

@@ -1,6 +1,6 @@
 //! Security schemes and settings to the credentials the server sends.
 
-use openapiv3::{OpenAPI, ReferenceOr, SecurityScheme, APIKeyLocation};
+use openapiv3::{APIKeyLocation, OpenAPI, ReferenceOr, SecurityScheme};
 
 use crate::diag::{self, Diagnostic};
 use crate::ir::{Auth, Location};
@@ -17,7 +17,12 @@ pub struct AuthHints<'a> {
 /// The credentials of the API: the settings' OAuth2 token operation, else the first security
 /// requirement (global, else the first scheme declared), else a bearer token when operations take
 /// an `Authorization` header.
-pub fn lower(spec: &OpenAPI, settings: &Settings, hints: &AuthHints<'_>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Auth> {
+pub fn lower(
+    spec: &OpenAPI,
+    settings: &Settings,
+    hints: &AuthHints<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Auth> {
     let var = |role: &str| settings.credential_var(role);
     if let Some(path) = hints.token_operation_path {
         return vec![oauth2(settings, Some(path.to_string()))];
@@ -76,7 +81,9 @@ pub fn lower(spec: &OpenAPI, settings: &Settings, hints: &AuthHints<'_>, diagnos
 }
 
 fn oauth2(settings: &Settings, default_token_url: Option<String>) -> Auth {
-    let var = |role: &str| settings.credential_var(role).unwrap_or_else(|| format!("{}_{}", settings.env_prefix, role.to_uppercase()));
+    let var = |role: &str| {
+        settings.credential_var(role).unwrap_or_else(|| format!("{}_{}", settings.env_prefix, role.to_uppercase()))
+    };
     Auth::OAuth2ClientCredentials {
         client_id_var: var("client_id"),
         client_secret_var: var("client_secret"),

@@ -40,7 +40,8 @@ pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>)
     });
     let has_authorization_header = operations.iter().any(|op| {
         op.operation.parameters.iter().chain(op.path_parameters).any(|p| {
-            operation::resolve_parameter(p, spec).is_some_and(|p| p.parameter_data_ref().name.eq_ignore_ascii_case("authorization"))
+            operation::resolve_parameter(p, spec)
+                .is_some_and(|p| p.parameter_data_ref().name.eq_ignore_ascii_case("authorization"))
         })
     });
     let hints = auth::AuthHints { token_operation_path: token_operation.map(|op| op.path), has_authorization_header };
@@ -60,7 +61,7 @@ pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>)
                 injected_uses.extend(tool.injected);
                 lowered.push(tool.tool);
             }
-            Err(diagnostic) => diagnostics.push(diagnostic),
+            Err(diagnostic) => diagnostics.push(*diagnostic),
         }
     }
     diagnostics.append(&mut schemas.diagnostics);
@@ -83,7 +84,11 @@ pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>)
         groups,
     };
     if api.tools().next().is_none() {
-        diagnostics.push(Diagnostic::warning("#/paths", "the spec gives no tools", "add operations under `paths`, or check `exclude` in mcpgen.toml"));
+        diagnostics.push(Diagnostic::warning(
+            "#/paths",
+            "the spec gives no tools",
+            "add operations under `paths`, or check `exclude` in mcpgen.toml",
+        ));
     }
     (api, diagnostics)
 }
@@ -190,7 +195,11 @@ fn tag_of(spec: &openapiv3::OpenAPI, tool: &Tool) -> Option<String> {
     operation.as_ref()?.tags.first().cloned()
 }
 
-fn injected_params(uses: Vec<InjectedUse>, settings: &Settings, diagnostics: &mut Vec<Diagnostic>) -> Vec<InjectedParam> {
+fn injected_params(
+    uses: Vec<InjectedUse>,
+    settings: &Settings,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<InjectedParam> {
     let mut params: BTreeMap<(String, Location), InjectedParam> = BTreeMap::new();
     for use_ in uses {
         let key = (use_.wire_name.to_ascii_lowercase(), use_.location);

@@ -2,13 +2,13 @@
 
 use std::collections::BTreeSet;
 
-use openapiv3::{
-    Operation, Parameter, ParameterData, ParameterSchemaOrContent, QueryStyle, ReferenceOr, RequestBody,
-};
+use openapiv3::{Operation, Parameter, ParameterData, ParameterSchemaOrContent, QueryStyle, ReferenceOr, RequestBody};
 use serde_json::{Map, Value, json};
 
 use crate::diag::{self, Diagnostic};
-use crate::ir::{Annotations, Body, BodyMedia, BodyShape, Constant, Field, FieldType, Location, Method, PathPart, Tool};
+use crate::ir::{
+    Annotations, Body, BodyMedia, BodyShape, Constant, Field, FieldType, Location, Method, PathPart, Tool,
+};
 use crate::lower::schema::{SchemaLowerer, SchemaRef};
 use crate::lower::text;
 use crate::naming::{self, Scope};
@@ -58,7 +58,7 @@ pub fn lower<'a>(
     spec: &'a openapiv3::OpenAPI,
     settings: &Settings,
     schemas: &mut SchemaLowerer<'a>,
-) -> Result<Lowered, Diagnostic> {
+) -> Result<Lowered, Box<Diagnostic>> {
     let mut fields = Vec::new();
     let mut injected = Vec::new();
     let mut constants = Vec::new();
@@ -67,13 +67,18 @@ pub fn lower<'a>(
     let mut parameters: Vec<(&'a ParameterData, Location, bool, String)> = Vec::new();
     let own_pointer = diag::child(&input.pointer, "parameters");
     let shared_pointer = diag::pointer(["paths", input.path, "parameters"]);
-    let shared = input.path_parameters.iter().enumerate().map(|(i, p)| (p, diag::child(&shared_pointer, i.to_string())));
+    let shared =
+        input.path_parameters.iter().enumerate().map(|(i, p)| (p, diag::child(&shared_pointer, i.to_string())));
     let own = input.operation.parameters.iter().enumerate().map(|(i, p)| (p, diag::child(&own_pointer, i.to_string())));
     let mut seen: BTreeSet<(String, Location)> = BTreeSet::new();
     // Operation parameters override path-level ones: read them first and skip later duplicates.
     for (parameter, pointer) in own.chain(shared) {
         let Some(parameter) = resolve_parameter(parameter, spec) else {
-            return Err(Diagnostic::warning(pointer, "parameter `$ref` does not name a parameter under #/components/parameters", "fix the reference; the operation is skipped"));
+            return Err(Box::new(Diagnostic::warning(
+                pointer,
+                "parameter `$ref` does not name a parameter under #/components/parameters",
+                "fix the reference; the operation is skipped",
+            )));
         };
         let (data, location, explode) = split(parameter);
         if seen.insert((data.name.clone(), location)) {
@@ -89,11 +94,18 @@ pub fn lower<'a>(
             continue;
         }
         if let Some(var) = settings.injected_var(&data.name).filter(|_| location != Location::Path) {
-            injected.push(InjectedUse { wire_name: data.name.clone(), location, env_var: var.to_string(), required: data.required });
+            injected.push(InjectedUse {
+                wire_name: data.name.clone(),
+                location,
+                env_var: var.to_string(),
+                required: data.required,
+            });
             continue;
         }
         let (schema_ref, schema) = match &data.format {
-            ParameterSchemaOrContent::Schema(schema) => (Some(SchemaRef::from(schema)), schemas.portable(schema, &pointer)),
+            ParameterSchemaOrContent::Schema(schema) => {
+                (Some(SchemaRef::from(schema)), schemas.portable(schema, &pointer))
+            }
             ParameterSchemaOrContent::Content(content) => {
                 let schema = content.values().find_map(|media| media.schema.as_ref());
                 (schema.map(SchemaRef::from), schema.map_or_else(|| json!({}), |s| schemas.portable(s, &pointer)))
@@ -111,8 +123,15 @@ pub fn lower<'a>(
         }
         let description = data.description.as_deref().and_then(text::clean_description);
         let nullable = schema_ref.is_some_and(|s| schemas.is_nullable(s, &pointer));
-        let field = new_field(&data.name, location, data.required && default.is_none() && !nullable, ty, &mut used_inputs, &mut rust_names)
-            .with(default.filter(|_| data.required), explode, description.clone());
+        let field = new_field(
+            &data.name,
+            location,
+            data.required && default.is_none() && !nullable,
+            ty,
+            &mut used_inputs,
+            &mut rust_names,
+        )
+        .with(default.filter(|_| data.required), explode, description.clone());
         properties.insert(field.input_name.clone(), with_description(schema, description));
         fields.push(field);
     }
@@ -123,7 +142,11 @@ pub fn lower<'a>(
         Some(body) => {
             let body_pointer = diag::child(&input.pointer, "requestBody");
             let Some(body) = resolve_body(body, spec) else {
-                return Err(Diagnostic::warning(body_pointer, "requestBody `$ref` does not name a request body under #/components/requestBodies", "fix the reference; the operation is skipped"));
+                return Err(Box::new(Diagnostic::warning(
+                    body_pointer,
+                    "requestBody `$ref` does not name a request body under #/components/requestBodies",
+                    "fix the reference; the operation is skipped",
+                )));
             };
             lower_body(body, &body_pointer, schemas, &mut fields, &mut properties, &mut used_inputs, &mut rust_names)?
         }
@@ -185,23 +208,26 @@ fn lower_body<'a>(
     properties: &mut Map<String, Value>,
     used_inputs: &mut BTreeSet<String>,
     rust_names: &mut Scope,
-) -> Result<Option<Body>, Diagnostic> {
-    let Some((content_type, media)) = body
-        .content
-        .iter()
-        .find(|(media, _)| is_json(media))
-        .map(|(media, _)| (media, BodyMedia::Json))
-        .or_else(|| body.content.keys().find(|m| m.starts_with("application/x-www-form-urlencoded")).map(|m| (m, BodyMedia::Form)))
+) -> Result<Option<Body>, Box<Diagnostic>> {
+    let Some((content_type, media)) =
+        body.content.iter().find(|(media, _)| is_json(media)).map(|(media, _)| (media, BodyMedia::Json)).or_else(
+            || {
+                body.content
+                    .keys()
+                    .find(|m| m.starts_with("application/x-www-form-urlencoded"))
+                    .map(|m| (m, BodyMedia::Form))
+            },
+        )
     else {
         if body.content.is_empty() {
             return Ok(None);
         }
         let types: Vec<&str> = body.content.keys().map(String::as_str).collect();
-        return Err(Diagnostic::warning(
+        return Err(Box::new(Diagnostic::warning(
             pointer,
             format!("request body media type {} is not supported", types.join(", ")),
             "the server sends JSON and form-urlencoded bodies; this operation is skipped",
-        ));
+        )));
     };
     let schema = body.content.get(content_type).and_then(|m| m.schema.as_ref());
     let properties_of = schema.and_then(|schema| schemas.object_properties(schema, pointer)).filter(|p| !p.is_empty());
@@ -213,14 +239,25 @@ fn lower_body<'a>(
                 let nullable = schemas.is_nullable(property, &property_pointer);
                 let ty = schemas.field_type(property, &property_pointer);
                 let description = portable.get("description").and_then(Value::as_str).map(str::to_string);
-                let field = new_field(&name, Location::Body, body.required && required && !nullable, ty, used_inputs, rust_names);
+                let field = new_field(
+                    &name,
+                    Location::Body,
+                    body.required && required && !nullable,
+                    ty,
+                    used_inputs,
+                    rust_names,
+                );
                 properties.insert(field.input_name.clone(), portable);
                 fields.push(Field { description, ..field });
             }
             BodyShape::Properties
         }
         None if media == BodyMedia::Form => {
-            return Err(Diagnostic::warning(pointer, "a form body must be an object with properties", "describe the form fields as object properties; the operation is skipped"));
+            return Err(Box::new(Diagnostic::warning(
+                pointer,
+                "a form body must be an object with properties",
+                "describe the form fields as object properties; the operation is skipped",
+            )));
         }
         None => {
             let portable = schema.map_or_else(|| json!({}), |schema| schemas.portable(schema, pointer));
@@ -232,7 +269,11 @@ fn lower_body<'a>(
             BodyShape::Whole(rust_name)
         }
     };
-    Ok(Some(Body { media, content_type: content_type.split(';').next().unwrap_or(content_type).trim().to_string(), shape }))
+    Ok(Some(Body {
+        media,
+        content_type: content_type.split(';').next().unwrap_or(content_type).trim().to_string(),
+        shape,
+    }))
 }
 
 fn new_field(
@@ -283,7 +324,7 @@ fn with_description(mut schema: Value, description: Option<String>) -> Value {
     schema
 }
 
-fn path_parts(path: &str, fields: &[Field], pointer: &str) -> Result<Vec<PathPart>, Diagnostic> {
+fn path_parts(path: &str, fields: &[Field], pointer: &str) -> Result<Vec<PathPart>, Box<Diagnostic>> {
     let mut parts = Vec::new();
     let mut rest = path;
     while let Some(start) = rest.find('{') {
@@ -291,15 +332,19 @@ fn path_parts(path: &str, fields: &[Field], pointer: &str) -> Result<Vec<PathPar
             parts.push(PathPart::Literal(rest[..start].to_string()));
         }
         let Some(end) = rest[start..].find('}') else {
-            return Err(Diagnostic::warning(pointer, format!("path `{path}` has an unclosed `{{`"), "close every path parameter with `}`; the operation is skipped"));
+            return Err(Box::new(Diagnostic::warning(
+                pointer,
+                format!("path `{path}` has an unclosed `{{`"),
+                "close every path parameter with `}`; the operation is skipped",
+            )));
         };
         let name = &rest[start + 1..start + end];
         let Some(field) = fields.iter().find(|f| f.location == Location::Path && f.wire_name == name) else {
-            return Err(Diagnostic::warning(
+            return Err(Box::new(Diagnostic::warning(
                 pointer,
                 format!("path parameter `{{{name}}}` is not declared"),
                 format!("add a parameter `{name}` with `in: path`; the operation is skipped"),
-            ));
+            )));
         };
         parts.push(PathPart::Param(field.rust_name.clone()));
         rest = &rest[start + end + 1..];
@@ -328,7 +373,10 @@ fn split(parameter: &Parameter) -> (&ParameterData, Location, bool) {
 }
 
 /// A parameter, following a `$ref` into `#/components/parameters`.
-pub fn resolve_parameter<'a>(parameter: &'a ReferenceOr<Parameter>, spec: &'a openapiv3::OpenAPI) -> Option<&'a Parameter> {
+pub fn resolve_parameter<'a>(
+    parameter: &'a ReferenceOr<Parameter>,
+    spec: &'a openapiv3::OpenAPI,
+) -> Option<&'a Parameter> {
     match parameter {
         ReferenceOr::Item(parameter) => Some(parameter),
         ReferenceOr::Reference { reference } => {

@@ -119,13 +119,7 @@ impl<'a> SchemaLowerer<'a> {
         self.portable_at(schema.into(), pointer, 0, &mut Vec::new())
     }
 
-    fn portable_at(
-        &mut self,
-        schema: SchemaRef<'a>,
-        pointer: &str,
-        depth: usize,
-        stack: &mut Vec<&'a str>,
-    ) -> Value {
+    fn portable_at(&mut self, schema: SchemaRef<'a>, pointer: &str, depth: usize, stack: &mut Vec<&'a str>) -> Value {
         let schema = match schema {
             SchemaRef::Item(schema) => schema,
             SchemaRef::Ref(reference) => {
@@ -158,13 +152,21 @@ impl<'a> SchemaLowerer<'a> {
                 json!({"type": "array", "items": {}, "description": format!("A list of `{}` ({note}; structure not expanded).", unescape(name))})
             }
             Some(SchemaKind::Type(Type::String(_) | Type::Integer(_) | Type::Number(_) | Type::Boolean(_))) => {
-                        self.portable_at(target, pointer, 0, &mut Vec::new())
+                self.portable_at(target, pointer, 0, &mut Vec::new())
             }
-            _ => json!({"type": "object", "description": format!("A `{}` object ({note}; structure not expanded).", unescape(name))}),
+            _ => {
+                json!({"type": "object", "description": format!("A `{}` object ({note}; structure not expanded).", unescape(name))})
+            }
         }
     }
 
-    fn kind(&mut self, schema: &'a Schema, pointer: &str, depth: usize, stack: &mut Vec<&'a str>) -> Map<String, Value> {
+    fn kind(
+        &mut self,
+        schema: &'a Schema,
+        pointer: &str,
+        depth: usize,
+        stack: &mut Vec<&'a str>,
+    ) -> Map<String, Value> {
         let mut out = Map::new();
         match &schema.schema_kind {
             SchemaKind::Type(Type::String(string)) => {
@@ -243,7 +245,8 @@ impl<'a> SchemaLowerer<'a> {
                 insert_some(&mut out, "maxProperties", object.max_properties);
             }
             SchemaKind::AllOf { all_of } => {
-                let parts: Vec<Value> = all_of.iter().map(|p| self.portable_at(p.into(), pointer, depth, stack)).collect();
+                let parts: Vec<Value> =
+                    all_of.iter().map(|p| self.portable_at(p.into(), pointer, depth, stack)).collect();
                 out = merge_all(parts);
             }
             SchemaKind::OneOf { one_of: branches } | SchemaKind::AnyOf { any_of: branches } => {
@@ -264,7 +267,9 @@ impl<'a> SchemaLowerer<'a> {
                     out.insert("type".into(), json!("array"));
                     let items = self.portable_at(SchemaRef::from(items), pointer, depth + 1, stack);
                     out.insert("items".into(), items);
-                } else if let Some(kind) = any.typ.as_deref().filter(|t| ["string", "integer", "number", "boolean", "object"].contains(t)) {
+                } else if let Some(kind) =
+                    any.typ.as_deref().filter(|t| ["string", "integer", "number", "boolean", "object"].contains(t))
+                {
                     out.insert("type".into(), json!(kind));
                 }
                 let values: Vec<&Value> = any.enumeration.iter().filter(|v| !v.is_null()).collect();
@@ -358,7 +363,9 @@ fn merge_union(parts: Vec<Value>) -> Map<String, Value> {
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .filter(|name| parts.iter().all(|p| p.get("required").and_then(Value::as_array).is_some_and(|r| r.contains(name))))
+                .filter(|name| {
+                    parts.iter().all(|p| p.get("required").and_then(Value::as_array).is_some_and(|r| r.contains(name)))
+                })
                 .cloned()
                 .collect();
             let mut merged = merge_all(parts);
@@ -389,7 +396,13 @@ fn common_type(values: &[&Value]) -> Option<&'static str> {
     values.iter().all(|value| kind(value) == Some(first)).then_some(first)
 }
 
-fn bounds<T: Into<Value>>(out: &mut Map<String, Value>, limit: Option<T>, exclusive: bool, inclusive_key: &str, exclusive_key: &str) {
+fn bounds<T: Into<Value>>(
+    out: &mut Map<String, Value>,
+    limit: Option<T>,
+    exclusive: bool,
+    inclusive_key: &str,
+    exclusive_key: &str,
+) {
     if let Some(limit) = limit {
         let key = if exclusive { exclusive_key } else { inclusive_key };
         out.insert(key.into(), limit.into());

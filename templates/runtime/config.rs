@@ -93,12 +93,18 @@ impl Config {
     }
 
     /// Reads the configuration through `lookup` (empty values count as missing).
-    pub fn from_lookup(api: &ApiDescriptor, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Vec<ConfigProblem>> {
-        let mut reader = Reader { lookup: |name: &str| lookup(name).filter(|v| !v.trim().is_empty()), problems: Vec::new() };
+    pub fn from_lookup(
+        api: &ApiDescriptor,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, Vec<ConfigProblem>> {
+        let mut reader =
+            Reader { lookup: |name: &str| lookup(name).filter(|v| !v.trim().is_empty()), problems: Vec::new() };
         let prefix = api.env_prefix;
         let base_var = format!("{prefix}_BASE_URL");
         let base_url = match reader.optional(&base_var).or_else(|| api.default_base_url.map(str::to_string)) {
-            Some(url) if url.starts_with("http://") || url.starts_with("https://") => url.trim_end_matches('/').to_string(),
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                url.trim_end_matches('/').to_string()
+            }
             Some(url) => {
                 reader.problem(&base_var, format!("`{url}` is not an http:// or https:// URL"));
                 String::new()
@@ -138,7 +144,13 @@ impl Config {
                 }
                 AuthSpec::Bearer { token_var } => vars.push((token_var.to_string(), true)),
                 AuthSpec::ApiKey { var, .. } => vars.push((var.to_string(), true)),
-                AuthSpec::OAuth2ClientCredentials { client_id_var, client_secret_var, token_url_var, default_token_url, scope_var } => {
+                AuthSpec::OAuth2ClientCredentials {
+                    client_id_var,
+                    client_secret_var,
+                    token_url_var,
+                    default_token_url,
+                    scope_var,
+                } => {
                     vars.push((client_id_var.to_string(), true));
                     vars.push((client_secret_var.to_string(), true));
                     vars.push((token_url_var.to_string(), default_token_url.is_none()));
@@ -195,8 +207,16 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
                 password: password_var.and_then(|var| self.required(var)).unwrap_or_default(),
             },
             AuthSpec::Bearer { token_var } => Credential::Bearer(self.required(token_var).unwrap_or_default()),
-            AuthSpec::ApiKey { location, name, var } => Credential::ApiKey { location, name, value: self.required(var).unwrap_or_default() },
-            AuthSpec::OAuth2ClientCredentials { client_id_var, client_secret_var, token_url_var, default_token_url, scope_var } => {
+            AuthSpec::ApiKey { location, name, var } => {
+                Credential::ApiKey { location, name, value: self.required(var).unwrap_or_default() }
+            }
+            AuthSpec::OAuth2ClientCredentials {
+                client_id_var,
+                client_secret_var,
+                token_url_var,
+                default_token_url,
+                scope_var,
+            } => {
                 let token_url = match (self.optional(token_url_var), default_token_url) {
                     (Some(url), _) => url,
                     (None, Some(url)) if url.starts_with("http") => url.to_string(),
@@ -225,12 +245,18 @@ mod tests {
         env_prefix: "TEST",
         default_base_url: None,
         auth: &[AuthSpec::Bearer { token_var: "TEST_TOKEN" }],
-        injected: &[InjectedSpec { name: "x-hotelid", location: ParamLocation::Header, env_var: "TEST_HOTEL_ID", required: true }],
+        injected: &[InjectedSpec {
+            name: "x-hotelid",
+            location: ParamLocation::Header,
+            env_var: "TEST_HOTEL_ID",
+            required: true,
+        }],
     };
 
     #[test]
     fn every_problem_is_named_at_once() {
-        let problems = Config::from_lookup(&API, |name| (name == "TEST_TIMEOUT_MS").then(|| "soon".to_string())).unwrap_err();
+        let problems =
+            Config::from_lookup(&API, |name| (name == "TEST_TIMEOUT_MS").then(|| "soon".to_string())).unwrap_err();
         let vars: Vec<&str> = problems.iter().map(|p| p.var.as_str()).collect();
         assert_eq!(vars, ["TEST_BASE_URL", "TEST_TIMEOUT_MS", "TEST_TOKEN", "TEST_HOTEL_ID"]);
     }

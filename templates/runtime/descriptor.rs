@@ -120,7 +120,7 @@ pub trait ToolArgs: DeserializeOwned {
 
 /// Parses `arguments` into `T` and builds its request; a parse failure is a message for the model.
 pub fn build<T: ToolArgs>(arguments: Map<String, Value>) -> Result<UpstreamRequest, String> {
-    serde_json::from_value::<T>(Value::Object(arguments))
-        .map(|args| args.to_request())
-        .map_err(|error| format!("Invalid arguments: {error}. Fix the call to match the tool's input schema and try again."))
+    serde_json::from_value::<T>(Value::Object(arguments)).map(|args| args.to_request()).map_err(|error| {
+        format!("Invalid arguments: {error}. Fix the call to match the tool's input schema and try again.")
+    })
 }

@@ -9,8 +9,22 @@ use serde_json::{Map, Value};
 /// sub-delimiters that are safe in a segment. `/`, `?`, `#` and `%` are always encoded, so a value
 /// of `../admin` stays one segment.
 const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ').add(b'"').add(b'#').add(b'%').add(b'/').add(b'<').add(b'>').add(b'?')
-    .add(b'[').add(b'\\').add(b']').add(b'^').add(b'`').add(b'{').add(b'|').add(b'}');
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
 
 /// A value that can be sent as a path, query, header or form parameter.
 pub trait ParamValue {
@@ -192,7 +206,10 @@ mod tests {
         let mut request = UpstreamRequest::new(reqwest::Method::GET);
         request.query("q[]", &vec!["a:=1".to_string(), "b:>2".to_string()], true);
         request.query("sort", &vec!["x".to_string(), "y".to_string()], false);
-        assert_eq!(request.query, [("q[]".into(), "a:=1".into()), ("q[]".into(), "b:>2".into()), ("sort".into(), "x,y".into())]);
+        assert_eq!(
+            request.query,
+            [("q[]".into(), "a:=1".into()), ("q[]".into(), "b:>2".into()), ("sort".into(), "x,y".into())]
+        );
     }
 
     #[test]

@@ -40,7 +40,8 @@ enum Transport {
 
 /// Runs the command line of the server for `api` with `tools`.
 pub fn main(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]]) -> ExitCode {
-    let matches = Cli::command().name(api.crate_name).about(format!("MCP server for the {} API", api.title)).get_matches();
+    let matches =
+        Cli::command().name(api.crate_name).about(format!("MCP server for the {} API", api.title)).get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(error) => error.exit(),
@@ -119,7 +120,8 @@ fn serve_stdio(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]
 
 /// Logs go to stderr (stdout carries the stdio transport): JSON lines when `LOG_FORMAT=json`.
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if std::env::var("LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json")) {
         builder.json().init();

@@ -12,7 +12,17 @@ use super::upstream::{UpstreamError, UpstreamResponse};
 const EXCERPT_BYTES: usize = 1024;
 
 /// Field names whose values are never quoted back.
-const SECRET_KEYS: &[&str] = &["password", "token", "secret", "authorization", "api_key", "apikey", "access_token", "refresh_token", "client_secret"];
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "token",
+    "secret",
+    "authorization",
+    "api_key",
+    "apikey",
+    "access_token",
+    "refresh_token",
+    "client_secret",
+];
 
 /// The tool result for an upstream response.
 pub fn from_response(tool: &ToolSpec, response: UpstreamResponse) -> CallToolResult {
@@ -24,7 +34,9 @@ pub fn from_response(tool: &ToolSpec, response: UpstreamResponse) -> CallToolRes
         return match serde_json::from_slice::<Value>(&response.body) {
             Ok(value @ Value::Object(_)) => CallToolResult::structured(value),
             Ok(value) => CallToolResult::structured(json!({"result": value})),
-            Err(_) => CallToolResult::success(vec![ContentBlock::text(String::from_utf8_lossy(&response.body).into_owned())]),
+            Err(_) => {
+                CallToolResult::success(vec![ContentBlock::text(String::from_utf8_lossy(&response.body).into_owned())])
+            }
         };
     }
     let reason = status.canonical_reason().unwrap_or("");
@@ -45,7 +57,9 @@ pub fn from_response(tool: &ToolSpec, response: UpstreamResponse) -> CallToolRes
 pub fn from_error(tool: &ToolSpec, error: UpstreamError) -> CallToolResult {
     let text = match error {
         UpstreamError::Transport(detail) => format!("Could not complete {} {}: {detail}.", tool.method, tool.path),
-        UpstreamError::Token(detail) => format!("Could not obtain an access token for the API: {detail}. Check the client id, secret and token URL settings."),
+        UpstreamError::Token(detail) => format!(
+            "Could not obtain an access token for the API: {detail}. Check the client id, secret and token URL settings."
+        ),
     };
     CallToolResult::error(vec![ContentBlock::text(text)])
 }
@@ -58,7 +72,9 @@ pub fn invalid_arguments(message: String) -> CallToolResult {
 fn hint(status: u16) -> Option<&'static str> {
     Some(match status {
         400 => "The request was malformed: check the arguments against the tool's input schema.",
-        401 => "The API refused the server's credentials: the operator must check the credential environment variables.",
+        401 => {
+            "The API refused the server's credentials: the operator must check the credential environment variables."
+        }
         403 => "The credentials are valid but not allowed to do this.",
         404 => "Nothing was found at that address: check the IDs in the arguments.",
         409 => "The request conflicts with the current state (for example a slot already taken).",
@@ -112,7 +128,8 @@ mod tests {
 
     #[test]
     fn excerpts_are_short_and_redacted() {
-        let body = serde_json::to_vec(&json!({"error": "bad", "access_token": "abc", "nested": {"password": "p"}})).unwrap();
+        let body =
+            serde_json::to_vec(&json!({"error": "bad", "access_token": "abc", "nested": {"password": "p"}})).unwrap();
         let text = excerpt(&body);
         assert!(!text.contains("abc") && !text.contains("\"p\""), "{text}");
         assert!(excerpt(&vec![b'x'; 5000]).chars().count() <= EXCERPT_BYTES + 1);

@@ -84,16 +84,26 @@ impl Upstream {
             match credential {
                 Credential::Basic { username, password } => builder = builder.basic_auth(username, Some(password)),
                 Credential::Bearer(token) => builder = builder.bearer_auth(token),
-                Credential::ApiKey { location: ParamLocation::Header, name, value } => builder = builder.header(*name, value),
-                Credential::ApiKey { location: ParamLocation::Query, name, value } => query.push((name.to_string(), value.clone())),
-                Credential::ApiKey { location: ParamLocation::Cookie, name, value } => cookies.push((name.to_string(), value.clone())),
+                Credential::ApiKey { location: ParamLocation::Header, name, value } => {
+                    builder = builder.header(*name, value)
+                }
+                Credential::ApiKey { location: ParamLocation::Query, name, value } => {
+                    query.push((name.to_string(), value.clone()))
+                }
+                Credential::ApiKey { location: ParamLocation::Cookie, name, value } => {
+                    cookies.push((name.to_string(), value.clone()))
+                }
                 Credential::OAuth2 { .. } => builder = builder.bearer_auth(self.access_token(credential).await?),
             }
         }
         for (name, value) in &request.headers {
             match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
                 (Ok(name), Ok(value)) => builder = builder.header(name, value),
-                _ => return Err(UpstreamError::Transport(format!("header `{name}` has a value that cannot be sent in HTTP"))),
+                _ => {
+                    return Err(UpstreamError::Transport(format!(
+                        "header `{name}` has a value that cannot be sent in HTTP"
+                    )));
+                }
             }
         }
         if !query.is_empty() {
@@ -136,7 +146,9 @@ impl Upstream {
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         let value = body.get("access_token").and_then(serde_json::Value::as_str).filter(|_| status.is_success());
         let Some(value) = value else {
-            return Err(UpstreamError::Token(format!("the token endpoint answered HTTP {status} without an access_token")));
+            return Err(UpstreamError::Token(format!(
+                "the token endpoint answered HTTP {status} without an access_token"
+            )));
         };
         let lifetime = Duration::from_secs(body.get("expires_in").and_then(serde_json::Value::as_u64).unwrap_or(3600));
         let renew_at = Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN);
@@ -203,7 +215,10 @@ mod tests {
     };
 
     /// A one-request upstream on 127.0.0.1: returns the raw request it read.
-    async fn one_request_upstream(status: &'static str, body: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+    async fn one_request_upstream(
+        status: &'static str,
+        body: &'static str,
+    ) -> (String, tokio::task::JoinHandle<String>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let handle = tokio::spawn(async move {
@@ -217,14 +232,21 @@ mod tests {
                 if let Some(head_end) = text.find("\r\n\r\n") {
                     let length = text[..head_end]
                         .lines()
-                        .find_map(|line| line.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                        .find_map(|line| {
+                            line.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
                         .unwrap_or(0);
                     if raw.len() >= head_end + 4 + length {
                         break;
                     }
                 }
             }
-            let reply = format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+            let reply = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
             socket.write_all(reply.as_bytes()).await.unwrap();
             String::from_utf8(raw).unwrap()
         });
@@ -237,7 +259,15 @@ mod tests {
             connect_timeout: Duration::from_secs(2),
             timeout: Duration::from_secs(5),
             credentials,
-            injected: vec![(InjectedSpec { name: "x-hotelid", location: ParamLocation::Header, env_var: "TEST_HOTEL", required: true }, "H1".into())],
+            injected: vec![(
+                InjectedSpec {
+                    name: "x-hotelid",
+                    location: ParamLocation::Header,
+                    env_var: "TEST_HOTEL",
+                    required: true,
+                },
+                "H1".into(),
+            )],
         }
     }
 

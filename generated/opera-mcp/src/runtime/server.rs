@@ -27,7 +27,11 @@ pub struct McpServer {
 
 impl McpServer {
     /// A server for `tools`, calling `upstream`.
-    pub fn new(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]], upstream: Upstream) -> Result<Self, String> {
+    pub fn new(
+        api: &'static ApiDescriptor,
+        tools: &'static [&'static [ToolSpec]],
+        upstream: Upstream,
+    ) -> Result<Self, String> {
         let specs: BTreeMap<_, _> = tools.iter().flat_map(|group| group.iter()).map(|spec| (spec.name, spec)).collect();
         let tools = specs.values().map(|spec| tool(spec)).collect::<Result<Vec<_>, _>>()?;
         Ok(Self { api, tools: Arc::new(tools), specs: Arc::new(specs), upstream: Arc::new(upstream) })
@@ -113,7 +117,12 @@ mod tests {
         for spec in crate::tools::TOOLS.iter().flat_map(|group| group.iter()) {
             let listed = tool(spec).unwrap();
             assert_eq!(listed.input_schema.get("type").and_then(|t| t.as_str()), Some("object"), "{}", spec.name);
-            assert!(spec.name.len() <= 64 && spec.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'), "{}", spec.name);
+            assert!(
+                spec.name.len() <= 64
+                    && spec.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{}",
+                spec.name
+            );
             assert!(names.insert(spec.name), "duplicate tool {}", spec.name);
         }
         assert!(!names.is_empty());
