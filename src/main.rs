@@ -62,9 +62,8 @@ enum Command {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Generate { config, spec: Some(spec), out: Some(out), name, strict } => {
+        Command::Generate { config: _, spec: Some(spec), out: Some(out), name, strict } => {
             let name = name.unwrap_or_else(|| file_stem(&spec));
-            let _ = config;
             generate(&[ApiJob { spec, out, settings: Settings::new(name) }], strict)
         }
         Command::Generate { config, strict, .. } => jobs(&config).and_then(|jobs| generate(&jobs, strict)),

@@ -26,6 +26,15 @@ pub fn snake_ident(name: &str) -> String {
     escape_keyword(ascii_word(&name.to_snake_case(), "value"))
 }
 
+/// A snake_case module name: keywords get a `_` suffix, since a module file cannot be `r#type.rs`.
+pub fn module_ident(name: &str) -> String {
+    let ident = snake_ident(name);
+    match ident.strip_prefix("r#") {
+        Some(keyword) => format!("{keyword}_"),
+        None => ident,
+    }
+}
+
 /// An UpperCamelCase Rust identifier for a type (`list-patients` -> `ListPatients`).
 pub fn camel_ident(name: &str) -> String {
     let camel: String = name.to_upper_camel_case().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
@@ -203,6 +212,8 @@ mod tests {
         assert_eq!(snake_ident("o:errorCode"), "o_error_code");
         assert_eq!(snake_ident(""), "value");
         assert_eq!(snake_ident("日本"), "value");
+        assert_eq!(module_ident("Individual Appointment"), "individual_appointment");
+        assert_eq!(module_ident("type"), "type_");
         assert_eq!(camel_ident("list-patients"), "ListPatients");
         assert_eq!(camel_ident("1st"), "_1st");
         assert_eq!(camel_ident("self"), "Self_");

@@ -59,14 +59,14 @@ pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>)
         match operation::lower(input, spec, settings, &mut schemas) {
             Ok(tool) => {
                 injected_uses.extend(tool.injected);
-                lowered.push(tool.tool);
+                lowered.push((tool.tag, tool.tool));
             }
             Err(diagnostic) => diagnostics.push(*diagnostic),
         }
     }
     diagnostics.append(&mut schemas.diagnostics);
     name_tools(&mut lowered, settings);
-    let groups = group_tools(lowered, spec);
+    let groups = group_tools(lowered);
     let injected = injected_params(injected_uses, settings, &mut diagnostics);
 
     let title = settings.title.clone().unwrap_or_else(|| spec.info.title.clone());
@@ -125,11 +125,11 @@ fn collect_operations(spec: &openapiv3::OpenAPI) -> Vec<OperationInput<'_>> {
 
 /// Settles tool names: unique, and independent of spec order (a clash is settled by path and
 /// method, not by which operation came first).
-fn name_tools(tools: &mut [Tool], settings: &Settings) {
-    tools.sort_by(|a, b| (&a.path, a.method).cmp(&(&b.path, b.method)));
+fn name_tools(tools: &mut [(Option<String>, Tool)], settings: &Settings) {
+    tools.sort_by(|(_, a), (_, b)| (&a.path, a.method).cmp(&(&b.path, b.method)));
     let requested: Vec<String> = tools
         .iter()
-        .map(|tool| {
+        .map(|(_, tool)| {
             let id = tool.operation_id.as_deref();
             match id.and_then(|id| settings.tool_names.get(id)) {
                 Some(name) => naming::tool_name(Some(name), tool.method.as_str(), &tool.path),
@@ -143,7 +143,7 @@ fn name_tools(tools: &mut [Tool], settings: &Settings) {
         *counts.entry(name).or_default() += 1;
     }
     let mut types = Scope::default();
-    for (tool, name) in tools.iter_mut().zip(&requested) {
+    for ((_, tool), name) in tools.iter_mut().zip(&requested) {
         let mut candidate = name.clone();
         if counts[name.as_str()] > 1 || taken.contains(&candidate) {
             candidate = naming::with_suffix(name, &tool.method.as_str().to_ascii_lowercase());
@@ -160,39 +160,21 @@ fn name_tools(tools: &mut [Tool], settings: &Settings) {
 }
 
 /// One group per first tag (untagged operations go to `operations`), modules and tools by name.
-fn group_tools(tools: Vec<Tool>, spec: &openapiv3::OpenAPI) -> Vec<ToolGroup> {
+fn group_tools(tools: Vec<(Option<String>, Tool)>) -> Vec<ToolGroup> {
     let mut by_tag: BTreeMap<String, Vec<Tool>> = BTreeMap::new();
-    for tool in tools {
-        let tag = tag_of(spec, &tool).unwrap_or_else(|| "operations".to_string());
-        by_tag.entry(tag).or_default().push(tool);
+    for (tag, tool) in tools {
+        by_tag.entry(tag.unwrap_or_else(|| "operations".to_string())).or_default().push(tool);
     }
     let mut modules = Scope::with_reserved(RESERVED_MODULES);
     let mut groups: Vec<ToolGroup> = by_tag
         .into_iter()
         .map(|(tag, mut tools)| {
             tools.sort_by(|a, b| a.name.cmp(&b.name));
-            let module = modules.allocate(naming::snake_ident(&tag).trim_start_matches("r#"));
-            let module = if naming::snake_ident(&module).starts_with("r#") { format!("{module}_") } else { module };
-            ToolGroup { module, tag, tools }
+            ToolGroup { module: modules.allocate(&naming::module_ident(&tag)), tag, tools }
         })
         .collect();
     groups.sort_by(|a, b| a.module.cmp(&b.module));
     groups
-}
-
-fn tag_of(spec: &openapiv3::OpenAPI, tool: &Tool) -> Option<String> {
-    let item = spec.paths.paths.get(&tool.path)?.as_item()?;
-    let operation = match tool.method {
-        Method::Get => &item.get,
-        Method::Put => &item.put,
-        Method::Post => &item.post,
-        Method::Delete => &item.delete,
-        Method::Options => &item.options,
-        Method::Head => &item.head,
-        Method::Patch => &item.patch,
-        Method::Trace => &item.trace,
-    };
-    operation.as_ref()?.tags.first().cloned()
 }
 
 fn injected_params(

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeSet;
 
+use indexmap::IndexMap;
+
 use openapiv3::{Operation, Parameter, ParameterData, ParameterSchemaOrContent, QueryStyle, ReferenceOr, RequestBody};
 use serde_json::{Map, Value, json};
 
@@ -30,10 +32,12 @@ pub struct InjectedUse {
     pub required: bool,
 }
 
-/// A tool whose name and type name are not settled yet, and the injected parameters it uses.
+/// A tool whose name and type name are not settled yet, its tag, and the injected parameters it uses.
 pub struct Lowered {
     /// The tool, with an empty name and type name.
     pub tool: Tool,
+    /// The operation's first tag.
+    pub tag: Option<String>,
     /// Parameters it takes from configuration.
     pub injected: Vec<InjectedUse>,
 }
@@ -196,6 +200,7 @@ pub fn lower<'a>(
             input_schema,
             deprecated: operation.deprecated,
         },
+        tag: operation.tags.first().cloned(),
         injected,
     })
 }
@@ -377,27 +382,22 @@ pub fn resolve_parameter<'a>(
     parameter: &'a ReferenceOr<Parameter>,
     spec: &'a openapiv3::OpenAPI,
 ) -> Option<&'a Parameter> {
-    match parameter {
-        ReferenceOr::Item(parameter) => Some(parameter),
-        ReferenceOr::Reference { reference } => {
-            let name = reference.strip_prefix("#/components/parameters/")?;
-            match spec.components.as_ref()?.parameters.get(name)? {
-                ReferenceOr::Item(parameter) => Some(parameter),
-                ReferenceOr::Reference { .. } => None,
-            }
-        }
-    }
+    resolve_component(parameter, "#/components/parameters/", spec.components.as_ref().map(|c| &c.parameters))
 }
 
 fn resolve_body<'a>(body: &'a ReferenceOr<RequestBody>, spec: &'a openapiv3::OpenAPI) -> Option<&'a RequestBody> {
-    match body {
-        ReferenceOr::Item(body) => Some(body),
-        ReferenceOr::Reference { reference } => {
-            let name = reference.strip_prefix("#/components/requestBodies/")?;
-            match spec.components.as_ref()?.request_bodies.get(name)? {
-                ReferenceOr::Item(body) => Some(body),
-                ReferenceOr::Reference { .. } => None,
-            }
-        }
+    resolve_component(body, "#/components/requestBodies/", spec.components.as_ref().map(|c| &c.request_bodies))
+}
+
+/// An item, or the component its `$ref` names under `prefix` (one level: a reference to a
+/// reference is not followed).
+fn resolve_component<'a, T>(
+    item: &'a ReferenceOr<T>,
+    prefix: &str,
+    components: Option<&'a IndexMap<String, ReferenceOr<T>>>,
+) -> Option<&'a T> {
+    match item {
+        ReferenceOr::Item(item) => Some(item),
+        ReferenceOr::Reference { reference } => components?.get(reference.strip_prefix(prefix)?)?.as_item(),
     }
 }
