@@ -133,8 +133,11 @@ pub struct Tool {
     pub constants: Vec<Constant>,
     /// The request body, when there is one.
     pub body: Option<Body>,
-    /// The portable JSON Schema of the tool's input.
+    /// The portable JSON Schema of the tool's input, as `tools/list` shows it.
     pub input_schema: Value,
+    /// The same schema with the markers the server's validator reads (`nullable`, `readOnly`
+    /// properties, `x-id`).
+    pub validation_schema: Value,
     /// Whether the operation is deprecated.
     pub deprecated: bool,
 }

@@ -36,6 +36,9 @@ pub struct Settings {
     pub oauth2_token_operation: Option<String>,
     /// How deep `$ref`s are inlined into input schemas before the rest is cut to a plain object.
     pub max_schema_depth: usize,
+    /// Names of integer fields that are IDs (`id`, `*_id`, `patient`): the tool takes them as strings
+    /// of digits, which survive above 2^53, and the server sends them as numbers.
+    pub id_fields: Vec<String>,
     /// The generator version written into `@generated` headers (fixed in tests).
     pub generator_version: String,
 }
@@ -54,6 +57,7 @@ impl Settings {
             inject: BTreeMap::new(),
             oauth2_token_operation: None,
             max_schema_depth: DEFAULT_MAX_SCHEMA_DEPTH,
+            id_fields: Vec::new(),
             generator_version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
@@ -144,6 +148,9 @@ pub struct ApiEntry {
     pub oauth2_token_operation: Option<String>,
     /// Input-schema inlining depth.
     pub max_schema_depth: Option<usize>,
+    /// Integer fields that are IDs (exact names, `*suffix` or `prefix*`).
+    #[serde(default)]
+    pub id_fields: Vec<String>,
 }
 
 /// The whole `mcpgen.toml`.
@@ -197,6 +204,7 @@ impl ProjectConfig {
                 }
                 settings.tool_names = entry.tool_names.clone();
                 settings.max_schema_depth = entry.max_schema_depth.unwrap_or(DEFAULT_MAX_SCHEMA_DEPTH);
+                settings.id_fields.clone_from(&entry.id_fields);
                 ApiJob { spec: root.join(&entry.spec), out: root.join(&entry.out), settings }
             })
             .collect()

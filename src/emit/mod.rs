@@ -24,6 +24,7 @@ const RUNTIME: &[(&str, &str)] = &[
     ("src/runtime/results.rs", include_str!("../../templates/runtime/results.rs")),
     ("src/runtime/server.rs", include_str!("../../templates/runtime/server.rs")),
     ("src/runtime/upstream.rs", include_str!("../../templates/runtime/upstream.rs")),
+    ("src/runtime/validate.rs", include_str!("../../templates/runtime/validate.rs")),
 ];
 
 /// Every file of the crate for `api`, by path relative to the crate folder.
@@ -69,4 +70,31 @@ fn separate_items(code: &str) -> String {
         previous = line;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_runtime_template_is_emitted() {
+        let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/runtime");
+        let mut on_disk: Vec<String> = std::fs::read_dir(folder)
+            .unwrap()
+            .map(|entry| format!("src/runtime/{}", entry.unwrap().file_name().to_string_lossy()))
+            .collect();
+        on_disk.sort();
+        let mut emitted: Vec<&str> =
+            RUNTIME.iter().map(|(path, _)| *path).filter(|p| p.starts_with("src/runtime/")).collect();
+        emitted.sort_unstable();
+        assert_eq!(on_disk, emitted);
+    }
+
+    #[test]
+    fn the_runtime_checks_every_format_lowering_accepts() {
+        let validator = include_str!("../../templates/runtime/validate.rs");
+        for format in crate::lower::CHECKED_FORMATS {
+            assert!(validator.contains(&format!("\"{format}\"")), "the runtime validator does not know `{format}`");
+        }
+    }
 }

@@ -190,7 +190,9 @@ fn to_request(tool: &Tool) -> TokenStream {
         PathPart::Literal(text) => quote! { request.push_literal(#text); },
         PathPart::Param(rust_name) => {
             let name = ident(rust_name);
-            quote! { request.push_segment(&self.#name); }
+            let wire =
+                tool.fields.iter().find(|f| &f.rust_name == rust_name).map_or(rust_name.as_str(), |f| &f.wire_name);
+            quote! { request.push_segment(#wire, &self.#name); }
         }
     });
     let media = tool.body.as_ref().map(|body| body.media);
@@ -271,6 +273,7 @@ fn tool_spec(tool: &Tool) -> TokenStream {
     let title = option_str(tool.title.as_deref());
     let description = &tool.description;
     let schema = serde_json::to_string(&tool.input_schema).unwrap_or_else(|_| "{}".into());
+    let validation = serde_json::to_string(&tool.validation_schema).unwrap_or_else(|_| "{}".into());
     let method = tool.method.as_str();
     let path = &tool.path;
     let (read_only, destructive, idempotent) =
@@ -282,6 +285,7 @@ fn tool_spec(tool: &Tool) -> TokenStream {
             title: #title,
             description: #description,
             input_schema: #schema,
+            validation: #validation,
             method: #method,
             path: #path,
             read_only: #read_only,

@@ -1,5 +1,6 @@
 //! OpenAPI to IR: every decision about the API is made here.
 
+mod advertise;
 mod auth;
 mod operation;
 mod schema;
@@ -15,6 +16,7 @@ use crate::load::Document;
 use crate::naming::{self, Scope};
 use crate::settings::Settings;
 use operation::{InjectedUse, OperationInput};
+pub use schema::CHECKED_FORMATS;
 use schema::SchemaLowerer;
 
 /// Module names the emitter uses itself.
@@ -24,7 +26,7 @@ const RESERVED_MODULES: &[&str] = &["mod", "runtime", "api", "tools", "tests"];
 pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>) {
     let spec = &document.spec;
     let mut diagnostics = Vec::new();
-    let mut schemas = SchemaLowerer::new(spec.components.as_ref(), settings.max_schema_depth);
+    let mut schemas = SchemaLowerer::new(spec.components.as_ref(), settings.max_schema_depth, &settings.id_fields);
 
     let operations = collect_operations(spec);
     let token_operation = settings.oauth2_token_operation.as_deref().and_then(|id| {

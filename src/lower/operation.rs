@@ -12,7 +12,7 @@ use crate::ir::{
     Annotations, Body, BodyMedia, BodyShape, Constant, Field, FieldType, Location, Method, PathPart, Tool,
 };
 use crate::lower::schema::{SchemaLowerer, SchemaRef};
-use crate::lower::text;
+use crate::lower::{advertise, text};
 use crate::naming::{self, Scope};
 use crate::settings::Settings;
 
@@ -106,7 +106,7 @@ pub fn lower<'a>(
             });
             continue;
         }
-        let (schema_ref, schema) = match &data.format {
+        let (schema_ref, mut schema) = match &data.format {
             ParameterSchemaOrContent::Schema(schema) => {
                 (Some(SchemaRef::from(schema)), schemas.portable(schema, &pointer))
             }
@@ -119,6 +119,7 @@ pub fn lower<'a>(
             (ParameterSchemaOrContent::Schema(_), Some(schema)) => schemas.field_type(schema, &pointer),
             _ => FieldType::Json,
         };
+        schemas.mark_integer_id(&data.name, &mut schema);
         let default = schema.get("default").filter(|d| d.is_string() || d.is_number() || d.is_boolean()).cloned();
         if let (Location::Header, true, Some(value)) = (location, data.required, &default) {
             let value = value.as_str().map_or_else(|| value.to_string(), str::to_string);
@@ -158,10 +159,12 @@ pub fn lower<'a>(
     };
 
     let required: Vec<&String> = fields.iter().filter(|f| f.required).map(|f| &f.input_name).collect();
-    let mut input_schema = json!({"type": "object", "properties": properties, "additionalProperties": false});
+    let mut validation_schema = json!({"type": "object", "properties": properties, "additionalProperties": false});
     if !required.is_empty() {
-        input_schema["required"] = json!(required);
+        validation_schema["required"] = json!(required);
     }
+    advertise::add_hints(&mut validation_schema);
+    let input_schema = advertise::advertised(&validation_schema);
 
     let operation = input.operation;
     let summary = operation.summary.as_deref().and_then(text::clean_description);
@@ -198,6 +201,7 @@ pub fn lower<'a>(
             constants,
             body,
             input_schema,
+            validation_schema,
             deprecated: operation.deprecated,
         },
         tag: operation.tags.first().cloned(),
@@ -238,21 +242,20 @@ fn lower_body<'a>(
     let properties_of = schema.and_then(|schema| schemas.object_properties(schema, pointer)).filter(|p| !p.is_empty());
     let shape = match properties_of {
         Some(body_properties) => {
-            for (name, property, required) in body_properties {
-                let property_pointer = diag::child(pointer, &name);
-                let portable = schemas.portable(property, &property_pointer);
-                let nullable = schemas.is_nullable(property, &property_pointer);
-                let ty = schemas.field_type(property, &property_pointer);
-                let description = portable.get("description").and_then(Value::as_str).map(str::to_string);
-                let field = new_field(
-                    &name,
-                    Location::Body,
-                    body.required && required && !nullable,
-                    ty,
-                    used_inputs,
-                    rust_names,
-                );
-                properties.insert(field.input_name.clone(), portable);
+            for property in body_properties {
+                if property.read_only {
+                    properties.insert(property.name, json!({"readOnly": true}));
+                    continue;
+                }
+                let property_pointer = diag::child(pointer, &property.name);
+                let mut schema = schemas.portable(property.schema, &property_pointer);
+                schemas.mark_integer_id(&property.name, &mut schema);
+                let description = schema.get("description").and_then(Value::as_str).map(str::to_string);
+                let nullable = schemas.is_nullable(property.schema, &property_pointer);
+                let ty = schemas.field_type(property.schema, &property_pointer);
+                let required = body.required && property.required && !nullable;
+                let field = new_field(&property.name, Location::Body, required, ty, used_inputs, rust_names);
+                properties.insert(field.input_name.clone(), schema);
                 fields.push(Field { description, ..field });
             }
             BodyShape::Properties

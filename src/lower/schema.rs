@@ -1,8 +1,11 @@
-//! OpenAPI schemas to portable JSON Schema and to Rust field types.
+//! OpenAPI schemas to validation schemas and to Rust field types.
 //!
-//! Portable means what every major MCP client accepts: no `type` arrays, `items` on every array,
-//! no OpenAPI-only keywords (`nullable`, `readOnly`, `discriminator`, `example`), references
-//! inlined with recursion and depth cut to a plain object, `allOf` merged, unions of objects merged.
+//! A validation schema is portable JSON Schema (what every major MCP client accepts: no `type`
+//! arrays, `items` on every array, references inlined with recursion and depth cut, `allOf` merged,
+//! unions of objects merged) plus the markers the generated server's validator reads: `nullable`,
+//! `readOnly` properties and `x-id`. [`crate::lower::advertise`] strips the markers for `tools/list`.
+
+use std::collections::BTreeSet;
 
 use openapiv3::{
     AdditionalProperties, Components, ReferenceOr, Schema, SchemaKind, StringFormat, Type, VariantOrUnknownOrEmpty,
@@ -17,14 +20,36 @@ use crate::lower::text;
 pub struct SchemaLowerer<'a> {
     components: Option<&'a Components>,
     max_depth: usize,
+    id_fields: &'a [String],
+    warned_formats: BTreeSet<String>,
     /// Problems found (unresolvable references).
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl<'a> SchemaLowerer<'a> {
-    /// A lowerer that resolves into `components` and inlines `max_depth` levels deep.
-    pub fn new(components: Option<&'a Components>, max_depth: usize) -> Self {
-        Self { components, max_depth, diagnostics: Vec::new() }
+    /// A lowerer that resolves into `components`, inlines `max_depth` levels deep, and treats integer
+    /// fields whose names match `id_fields` as IDs.
+    pub fn new(components: Option<&'a Components>, max_depth: usize, id_fields: &'a [String]) -> Self {
+        Self { components, max_depth, id_fields, warned_formats: BTreeSet::new(), diagnostics: Vec::new() }
+    }
+
+    /// Marks an integer field named like an ID (settings `id_fields`) as a string of digits that the
+    /// server sends as a number: IDs above 2^53 survive only as strings.
+    pub fn mark_integer_id(&self, name: &str, schema: &mut Value) {
+        let is_integer = schema.get("type").and_then(Value::as_str) == Some("integer");
+        if !is_integer || !self.id_fields.iter().any(|pattern| matches_name(pattern, name)) {
+            return;
+        }
+        if let Value::Object(map) = schema {
+            for key in
+                ["type", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "enum"]
+            {
+                map.remove(key);
+            }
+            map.insert("type".into(), json!("string"));
+            map.insert("pattern".into(), json!(ID_PATTERN));
+            map.insert("x-id".into(), json!("integer"));
+        }
     }
 
     /// Follows `$ref`s to the schema they name (cycles of pure references end in `None`).
@@ -53,38 +78,27 @@ impl<'a> SchemaLowerer<'a> {
         found
     }
 
-    /// The schema's properties as (name, schema, required), with `allOf` parts merged and
-    /// `readOnly` properties left out. `None` when the schema is not an object with properties.
-    pub fn object_properties(
-        &mut self,
-        schema: impl Into<SchemaRef<'a>>,
-        pointer: &str,
-    ) -> Option<Vec<(String, SchemaRef<'a>, bool)>> {
+    /// The schema's properties, with `allOf` parts merged. `None` when the schema is not an object
+    /// with properties.
+    pub fn object_properties(&mut self, schema: impl Into<SchemaRef<'a>>, pointer: &str) -> Option<Vec<Property<'a>>> {
         let schema = self.resolve(schema, pointer)?;
-        let mut out = Vec::new();
-        match &schema.schema_kind {
-            SchemaKind::Type(Type::Object(object)) => {
-                for (name, property) in &object.properties {
-                    let property = SchemaRef::from(property);
-                    if !self.is_read_only(property, pointer) {
-                        out.push((name.clone(), property, object.required.contains(name)));
-                    }
-                }
-            }
+        let (properties, required) = match &schema.schema_kind {
+            SchemaKind::Type(Type::Object(object)) => (&object.properties, &object.required),
+            SchemaKind::Any(any) if !any.properties.is_empty() => (&any.properties, &any.required),
             SchemaKind::AllOf { all_of } => {
+                let mut out = Vec::new();
                 for part in all_of {
                     out.extend(self.object_properties(part, pointer)?);
                 }
-            }
-            SchemaKind::Any(any) if !any.properties.is_empty() => {
-                for (name, property) in &any.properties {
-                    let property = SchemaRef::from(property);
-                    if !self.is_read_only(property, pointer) {
-                        out.push((name.clone(), property, any.required.contains(name)));
-                    }
-                }
+                return Some(out);
             }
             _ => return None,
+        };
+        let mut out = Vec::new();
+        for (name, property) in properties {
+            let schema = SchemaRef::from(property);
+            let read_only = self.is_read_only(schema, pointer);
+            out.push(Property { name: name.clone(), schema, required: required.contains(name), read_only });
         }
         Some(out)
     }
@@ -135,6 +149,9 @@ impl<'a> SchemaLowerer<'a> {
             }
         };
         let mut out = self.kind(schema, pointer, depth, stack);
+        if schema.schema_data.nullable {
+            out.insert("nullable".into(), Value::Bool(true));
+        }
         if let Some(description) = schema.schema_data.description.as_deref().and_then(text::clean_description) {
             out.entry("description").or_insert(Value::String(description));
         }
@@ -175,13 +192,31 @@ impl<'a> SchemaLowerer<'a> {
                     VariantOrUnknownOrEmpty::Item(format) => {
                         out.insert("format".into(), json!(string_format(format)));
                     }
+                    VariantOrUnknownOrEmpty::Unknown(format) if format == "int64" => {
+                        out.insert("format".into(), json!(format));
+                        out.insert("x-id".into(), json!("string"));
+                    }
                     VariantOrUnknownOrEmpty::Unknown(format) => {
+                        self.check_format(format, pointer);
                         out.insert("format".into(), json!(format));
                     }
                     VariantOrUnknownOrEmpty::Empty => {}
                 }
-                if let Some(pattern) = &string.pattern {
-                    out.insert("pattern".into(), json!(pattern));
+                match &string.pattern {
+                    Some(pattern) if regex::Regex::new(pattern).is_ok() => {
+                        out.insert("pattern".into(), json!(pattern));
+                    }
+                    Some(pattern) => self.diagnostics.push(Diagnostic::warning(
+                        pointer,
+                        format!(
+                            "pattern `{pattern}` is not a regular expression the server can check; it is not enforced"
+                        ),
+                        "write the pattern without look-around or back-references",
+                    )),
+                    None if out.contains_key("x-id") => {
+                        out.insert("pattern".into(), json!(ID_PATTERN));
+                    }
+                    None => {}
                 }
                 let values: Vec<&String> = string.enumeration.iter().flatten().collect();
                 if !values.is_empty() {
@@ -295,14 +330,19 @@ impl<'a> SchemaLowerer<'a> {
     ) {
         out.insert("type".into(), json!("object"));
         let mut portable = Map::new();
+        let mut read_only = BTreeSet::new();
         for (name, property) in properties {
             if self.is_read_only(property, pointer) {
+                portable.insert(name.clone(), json!({"readOnly": true}));
+                read_only.insert(name.as_str());
                 continue;
             }
-            let value = self.portable_at(property, &diag::child(pointer, name), depth + 1, stack);
+            let mut value = self.portable_at(property, &diag::child(pointer, name), depth + 1, stack);
+            self.mark_integer_id(name, &mut value);
             portable.insert(name.clone(), value);
         }
-        let required: Vec<&String> = required.iter().filter(|name| portable.contains_key(*name)).collect();
+        let required: Vec<&String> =
+            required.iter().filter(|name| portable.contains_key(*name) && !read_only.contains(name.as_str())).collect();
         if !portable.is_empty() {
             out.insert("properties".into(), Value::Object(portable));
         }
@@ -317,6 +357,48 @@ impl<'a> SchemaLowerer<'a> {
             Some(SchemaKind::Any(any)) => !any.enumeration.is_empty() && any.enumeration.iter().all(Value::is_null),
             _ => false,
         }
+    }
+}
+
+/// Formats the generated server checks, or deliberately accepts as free text.
+pub const CHECKED_FORMATS: &[&str] = &[
+    "date-time",
+    "date",
+    "time",
+    "email",
+    "uuid",
+    "uri",
+    "ipv4",
+    "int64",
+    "int32",
+    "decimal",
+    "byte",
+    "binary",
+    "password",
+];
+
+/// The pattern of a string ID.
+const ID_PATTERN: &str = "^[0-9]+$";
+
+impl SchemaLowerer<'_> {
+    /// Warns (once per format) about a string format the server does not check.
+    fn check_format(&mut self, format: &str, pointer: &str) {
+        if !CHECKED_FORMATS.contains(&format) && self.warned_formats.insert(format.to_string()) {
+            self.diagnostics.push(Diagnostic::warning(
+                pointer,
+                format!("string format `{format}` is not checked by the generated server"),
+                format!("values are accepted as any string; checked formats are {}", CHECKED_FORMATS.join(", ")),
+            ));
+        }
+    }
+}
+
+/// Whether a field name matches an `id_fields` pattern: exact, `*suffix` or `prefix*`.
+fn matches_name(pattern: &str, name: &str) -> bool {
+    match (pattern.strip_prefix('*'), pattern.strip_suffix('*')) {
+        (Some(suffix), _) => name.ends_with(suffix) && name.len() > suffix.len(),
+        (None, Some(prefix)) => name.starts_with(prefix) && name.len() > prefix.len(),
+        (None, None) => name == pattern,
     }
 }
 
@@ -427,6 +509,18 @@ fn string_format(format: &StringFormat) -> &'static str {
 
 fn unescape(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
+}
+
+/// One property of an object schema.
+pub struct Property<'a> {
+    /// Its name.
+    pub name: String,
+    /// Its schema.
+    pub schema: SchemaRef<'a>,
+    /// Whether the object requires it.
+    pub required: bool,
+    /// Whether only the API sets it.
+    pub read_only: bool,
 }
 
 /// A borrowed schema or reference, whether the spec boxes it (properties, items) or not.

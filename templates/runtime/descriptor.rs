@@ -96,8 +96,10 @@ pub struct ToolSpec {
     pub title: Option<&'static str>,
     /// Description for the model.
     pub description: &'static str,
-    /// Input JSON Schema, as JSON text.
+    /// Input JSON Schema, as JSON text, as `tools/list` shows it.
     pub input_schema: &'static str,
+    /// The same schema with the validator's markers, as JSON text.
+    pub validation: &'static str,
     /// HTTP method, for logs.
     pub method: &'static str,
     /// Path template, for logs and errors.
@@ -110,6 +112,24 @@ pub struct ToolSpec {
     pub idempotent: bool,
     /// Parses the arguments and builds the request.
     pub build: fn(Map<String, Value>) -> Result<UpstreamRequest, String>,
+}
+
+impl ApiDescriptor {
+    /// The environment variables that hold credentials, for messages about refused credentials.
+    pub fn credential_vars(&self) -> Vec<&'static str> {
+        let mut vars = Vec::new();
+        for auth in self.auth {
+            match *auth {
+                AuthSpec::Basic { username_var, password_var } => vars.extend([Some(username_var), password_var].into_iter().flatten()),
+                AuthSpec::Bearer { token_var } => vars.push(token_var),
+                AuthSpec::ApiKey { var, .. } => vars.push(var),
+                AuthSpec::OAuth2ClientCredentials { client_id_var, client_secret_var, .. } => {
+                    vars.extend([client_id_var, client_secret_var])
+                }
+            }
+        }
+        vars
+    }
 }
 
 /// A tool's typed, strict arguments.

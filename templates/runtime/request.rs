@@ -106,6 +106,8 @@ pub struct UpstreamRequest {
     pub body: RequestBody,
     /// Content type of the body.
     pub content_type: Option<&'static str>,
+    /// Path parameters as sent (name, value), for messages about what was not found.
+    pub path_params: Vec<(&'static str, String)>,
 }
 
 impl UpstreamRequest {
@@ -119,6 +121,7 @@ impl UpstreamRequest {
             cookies: Vec::new(),
             body: RequestBody::None,
             content_type: None,
+            path_params: Vec::new(),
         }
     }
 
@@ -127,10 +130,11 @@ impl UpstreamRequest {
         self.path.push_str(text);
     }
 
-    /// Appends a path parameter as one percent-encoded segment (lists joined with commas).
-    pub fn push_segment(&mut self, value: &(impl ParamValue + ?Sized)) {
+    /// Appends path parameter `name` as one percent-encoded segment (lists joined with commas).
+    pub fn push_segment(&mut self, name: &'static str, value: &(impl ParamValue + ?Sized)) {
         let joined = value.param_values().join(",");
         self.path.extend(utf8_percent_encode(&joined, SEGMENT));
+        self.path_params.push((name, joined));
     }
 
     /// Adds a query parameter; lists repeat the name when `explode`, else join with commas.
@@ -197,8 +201,9 @@ mod tests {
     fn path_segments_cannot_escape() {
         let mut request = UpstreamRequest::new(reqwest::Method::GET);
         request.push_literal("/patients/");
-        request.push_segment("../admin?x=1#f");
+        request.push_segment("id", "../admin?x=1#f");
         assert_eq!(request.path, "/patients/..%2Fadmin%3Fx=1%23f");
+        assert_eq!(request.path_params, [("id", "../admin?x=1#f".to_string())]);
     }
 
     #[test]

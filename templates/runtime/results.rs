@@ -1,30 +1,33 @@
-//! Upstream responses as MCP tool results: success as JSON (text and `structuredContent`),
-//! failure as an `isError` result with the status, a hint and a short, redacted body excerpt.
+//! Tool results: success as JSON (text and `structuredContent`); failures as `isError` results that
+//! tell the model what happened and what to do: every argument problem at once, or the API's status
+//! with a hint for that status, the API's own field errors and a short, redacted body excerpt.
 
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Value, json};
 
-use super::descriptor::ToolSpec;
+use super::descriptor::{ApiDescriptor, ToolSpec};
 use super::upstream::{UpstreamError, UpstreamResponse};
+use super::validate::Violation;
 
 /// The most body text an error result quotes.
 const EXCERPT_BYTES: usize = 1024;
 
 /// Field names whose values are never quoted back.
-const SECRET_KEYS: &[&str] = &[
-    "password",
-    "token",
-    "secret",
-    "authorization",
-    "api_key",
-    "apikey",
-    "access_token",
-    "refresh_token",
-    "client_secret",
-];
+const SECRET_KEYS: &[&str] =
+    &["password", "token", "secret", "authorization", "api_key", "apikey", "access_token", "refresh_token", "client_secret"];
+
+/// What a result needs to know about the call that was made.
+pub struct CallContext<'a> {
+    /// The API.
+    pub api: &'a ApiDescriptor,
+    /// The tool.
+    pub tool: &'a ToolSpec,
+    /// Path parameters as sent.
+    pub path_params: &'a [(&'static str, String)],
+}
 
 /// The tool result for an upstream response.
-pub fn from_response(tool: &ToolSpec, response: UpstreamResponse) -> CallToolResult {
+pub fn from_response(call: &CallContext<'_>, response: UpstreamResponse) -> CallToolResult {
     let status = response.status;
     if status.is_success() {
         if response.body.iter().all(u8::is_ascii_whitespace) {
@@ -33,18 +36,24 @@ pub fn from_response(tool: &ToolSpec, response: UpstreamResponse) -> CallToolRes
         return match serde_json::from_slice::<Value>(&response.body) {
             Ok(value @ Value::Object(_)) => CallToolResult::structured(value),
             Ok(value) => CallToolResult::structured(json!({"result": value})),
-            Err(_) => {
-                CallToolResult::success(vec![ContentBlock::text(String::from_utf8_lossy(&response.body).into_owned())])
-            }
+            Err(_) => CallToolResult::success(vec![ContentBlock::text(String::from_utf8_lossy(&response.body).into_owned())]),
         };
     }
+    let body = serde_json::from_slice::<Value>(&response.body).ok();
     let reason = status.canonical_reason().unwrap_or("");
-    let mut text = format!("The API answered HTTP {} {reason} to {} {}.", status.as_u16(), tool.method, tool.path);
-    if let Some(hint) = hint(status.as_u16()) {
-        text.push(' ');
-        text.push_str(hint);
+    let mut text = format!("The API answered HTTP {} {reason} to {} {}.", status.as_u16(), call.tool.method, call.tool.path);
+    text.push(' ');
+    text.push_str(&hint(call, status.as_u16(), response.retry_after_seconds));
+    if matches!(status.as_u16(), 400 | 409 | 422)
+        && let Some(errors) = body.as_ref().map(api_errors).filter(|errors| !errors.is_empty())
+    {
+        text.push_str("\nThe API's errors:");
+        for error in errors {
+            text.push_str("\n- ");
+            text.push_str(&error);
+        }
     }
-    let excerpt = excerpt(&response.body);
+    let excerpt = excerpt(&response.body, body);
     if !excerpt.is_empty() {
         text.push_str("\nResponse body: ");
         text.push_str(&excerpt);
@@ -53,45 +62,124 @@ pub fn from_response(tool: &ToolSpec, response: UpstreamResponse) -> CallToolRes
 }
 
 /// The tool result when no response came back.
-pub fn from_error(tool: &ToolSpec, error: UpstreamError) -> CallToolResult {
+pub fn from_error(call: &CallContext<'_>, error: UpstreamError) -> CallToolResult {
+    let retry = if call.tool.idempotent {
+        "Trying again is safe."
+    } else {
+        "The request may or may not have been applied: check (for example by listing) before trying again."
+    };
     let text = match error {
-        UpstreamError::Transport(detail) => format!("Could not complete {} {}: {detail}.", tool.method, tool.path),
+        UpstreamError::Transport(detail) => format!("Could not complete {} {}: {detail}. {retry}", call.tool.method, call.tool.path),
         UpstreamError::Token(detail) => format!(
-            "Could not obtain an access token for the API: {detail}. Check the client id, secret and token URL settings."
+            "Could not obtain an access token for the API: {detail}. The server's operator must check {}.",
+            call.api.credential_vars().join(", ")
         ),
     };
     CallToolResult::error(vec![ContentBlock::text(text)])
 }
 
-/// The tool result for arguments that do not fit the tool.
-pub fn invalid_arguments(message: String) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(message)])
-}
-
-fn hint(status: u16) -> Option<&'static str> {
-    Some(match status {
-        400 => "The request was malformed: check the arguments against the tool's input schema.",
-        401 => {
-            "The API refused the server's credentials: the operator must check the credential environment variables."
+/// The tool result for arguments that break the tool's schema: every problem, and that nothing was
+/// sent.
+pub fn invalid_arguments(tool: &ToolSpec, violations: &[Violation]) -> CallToolResult {
+    let count = violations.len();
+    let mut text = format!(
+        "The arguments of `{}` have {count} problem{}; nothing was sent to the API:",
+        tool.name,
+        if count == 1 { "" } else { "s" }
+    );
+    for violation in violations {
+        if violation.path.is_empty() {
+            text.push_str(&format!("\n- {}", violation.message));
+        } else {
+            text.push_str(&format!("\n- `{}`: {}", violation.path, violation.message));
         }
-        403 => "The credentials are valid but not allowed to do this.",
-        404 => "Nothing was found at that address: check the IDs in the arguments.",
-        409 => "The request conflicts with the current state (for example a slot already taken).",
-        422 => "The API rejected some fields; see the response body for which.",
-        429 => "Too many requests: wait before trying again.",
-        500..=599 => "The API failed; trying again later may help.",
-        _ => return None,
-    })
+    }
+    text.push_str("\nFix them all and call the tool again.");
+    CallToolResult::error(vec![ContentBlock::text(text)])
 }
 
-/// At most [`EXCERPT_BYTES`] of the body, with secret-looking values removed.
-fn excerpt(body: &[u8]) -> String {
-    let text = match serde_json::from_slice::<Value>(body) {
-        Ok(mut value) => {
+/// The tool result for arguments the validator accepted but the typed arguments refused.
+pub fn unusable_arguments(tool: &ToolSpec, detail: &str) -> CallToolResult {
+    let text = format!("The arguments of `{}` could not be used ({detail}); nothing was sent to the API.", tool.name);
+    CallToolResult::error(vec![ContentBlock::text(text)])
+}
+
+fn hint(call: &CallContext<'_>, status: u16, retry_after: Option<u64>) -> String {
+    match status {
+        400 => "The request was malformed: check the arguments against the tool's input schema.".into(),
+        401 | 403 => format!(
+            "The API refused the server's credentials{}. This is not a problem with the arguments: the server's operator must check {}.",
+            if status == 403 { " for this operation" } else { "" },
+            call.api.credential_vars().join(", ")
+        ),
+        404 if !call.path_params.is_empty() => {
+            let ids: Vec<String> = call.path_params.iter().map(|(name, value)| format!("`{name}` = {value:?}")).collect();
+            format!("Nothing was found for {}: check that ID, for example with a list or search tool.", ids.join(", "))
+        }
+        404 => "Nothing was found at that address.".into(),
+        409 => "The request conflicts with the current state (for example a time that is already taken): look up the current state before trying again.".into(),
+        422 => "The API rejected some fields; fix them and try again.".into(),
+        429 => match retry_after {
+            Some(seconds) => format!("Too many requests: wait {seconds} seconds before calling again."),
+            None => "Too many requests: wait a few seconds before calling again.".into(),
+        },
+        500..=599 if call.tool.idempotent => "The API failed; this call is safe to retry in a moment.".into(),
+        500..=599 => "The API failed. The request may or may not have been applied, so it is not safe to repeat blindly: check first (for example by listing).".into(),
+        _ => "Check the arguments and try again.".into(),
+    }
+}
+
+/// The API's own error messages from common error bodies: a field map (`errors`), Oracle's
+/// `o:errorCode`/`title`/`detail`, Django REST framework's field lists, `{error: {message}}`, `message`.
+fn api_errors(body: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    let Some(map) = body.as_object() else { return errors };
+    if let Some(Value::Object(fields)) = map.get("errors") {
+        for (field, messages) in fields {
+            errors.push(format!("{field}: {}", join_messages(messages)));
+        }
+    }
+    if let Some(code) = map.get("o:errorCode").and_then(Value::as_str) {
+        let title = map.get("title").and_then(Value::as_str).unwrap_or_default();
+        let detail = map.get("detail").and_then(Value::as_str).unwrap_or_default();
+        errors.push(format!("{code}: {}", [title, detail].iter().filter(|t| !t.is_empty()).copied().collect::<Vec<_>>().join(" — ")));
+        for detail in map.get("o:errorDetails").and_then(Value::as_array).into_iter().flatten() {
+            errors.extend(api_errors(detail));
+        }
+    }
+    if let Some(message) = map.get("error").and_then(|e| e.get("message")).and_then(Value::as_str) {
+        errors.push(message.to_string());
+    }
+    if errors.is_empty() {
+        for (field, messages) in map {
+            match messages {
+                Value::Array(items) if items.iter().all(Value::is_string) && !items.is_empty() => {
+                    errors.push(format!("{field}: {}", join_messages(messages)));
+                }
+                Value::String(text) if matches!(field.as_str(), "detail" | "message") => errors.push(text.clone()),
+                _ => {}
+            }
+        }
+    }
+    errors
+}
+
+fn join_messages(messages: &Value) -> String {
+    match messages {
+        Value::Array(items) => items.iter().map(|m| m.as_str().map_or_else(|| m.to_string(), str::to_string)).collect::<Vec<_>>().join("; "),
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// At most [`EXCERPT_BYTES`] of the body, with secret-looking values and token-like text removed.
+fn excerpt(raw: &[u8], body: Option<Value>) -> String {
+    let text = match body {
+        Some(mut value) => {
             redact(&mut value);
             value.to_string()
         }
-        Err(_) => String::from_utf8_lossy(body).into_owned(),
+        None => redact_text(&String::from_utf8_lossy(raw)),
     };
     let mut end = text.len().min(EXCERPT_BYTES);
     while !text.is_char_boundary(end) {
@@ -117,8 +205,23 @@ fn redact(value: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(redact),
+        Value::String(text) => *text = redact_text(text),
         _ => {}
     }
+}
+
+/// Text with bearer tokens and long opaque strings (keys, JWTs) replaced.
+fn redact_text(text: &str) -> String {
+    text.split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let core = word.trim_end();
+            let opaque = core.len() >= 24
+                && core.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '=' | '+' | '/'))
+                && core.chars().any(|c| c.is_ascii_digit())
+                && core.chars().any(|c| c.is_ascii_alphabetic());
+            if opaque { word.replacen(core, "[redacted]", 1) } else { word.to_string() }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -127,10 +230,21 @@ mod tests {
 
     #[test]
     fn excerpts_are_short_and_redacted() {
-        let body =
-            serde_json::to_vec(&json!({"error": "bad", "access_token": "abc", "nested": {"password": "p"}})).unwrap();
-        let text = excerpt(&body);
-        assert!(!text.contains("abc") && !text.contains("\"p\""), "{text}");
-        assert!(excerpt(&vec![b'x'; 5000]).chars().count() <= EXCERPT_BYTES + 1);
+        let body = json!({"error": "bad", "access_token": "abc", "nested": {"password": "p"}, "note": "key sk_live_4eC39HqLyjWDarjtT1zdp7dc used"});
+        let raw = serde_json::to_vec(&body).unwrap();
+        let text = excerpt(&raw, Some(body));
+        assert!(!text.contains("abc") && !text.contains("\"p\"") && !text.contains("sk_live"), "{text}");
+        assert!(excerpt(&[b'x'; 5000], None).chars().count() <= EXCERPT_BYTES + 1);
+    }
+
+    #[test]
+    fn api_errors_from_common_shapes() {
+        assert_eq!(api_errors(&json!({"message": "Validation Failed", "errors": {"starts_at": "is taken"}})), ["starts_at: is taken"]);
+        assert_eq!(
+            api_errors(&json!({"title": "Invalid", "detail": "Room is dirty", "o:errorCode": "FOF00123"})),
+            ["FOF00123: Invalid — Room is dirty"]
+        );
+        assert_eq!(api_errors(&json!({"scheduled_at": ["Slot taken.", "Too late."]})), ["scheduled_at: Slot taken.; Too late."]);
+        assert_eq!(api_errors(&json!({"status": "error", "error": {"message": "Booking not allowed"}})), ["Booking not allowed"]);
     }
 }

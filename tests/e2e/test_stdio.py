@@ -62,9 +62,9 @@ CASES = {
     ),
     "medcor-mcp": dict(
         env=medcor_env, tools=33,
-        get=("patients_retrieve", {"id": 7}, "GET", "/api/patients/7/"),
+        get=("patients_retrieve", {"id": "7"}, "GET", "/api/patients/7/"),
         post=(
-            "appointments_create", {"patient": 7, "doctor": 3, "scheduled_at": "2025-09-05T10:00:00Z", "reason": "Check-up"},
+            "appointments_create", {"patient": "7", "doctor": "3", "scheduled_at": "2025-09-05T20:00:00+10:00", "reason": "Check-up"},
             "POST", "/api/appointments/", {"patient": 7, "doctor": 3, "scheduled_at": "2025-09-05T10:00:00Z", "reason": "Check-up"},
         ),
         auth=lambda headers: headers["authorization"] == "Bearer jwt-access-token",
@@ -141,16 +141,25 @@ async def test_cliniko_query_arrays_and_path_encoding(upstream):
         sent = upstream.requests[-1]
         assert sent.query == {"q[]": ["last_name:=Smith", "first_name:~Jo"], "per_page": ["10"], "sort": ["last_name,first_name"]}
 
+        before = len(upstream.requests)
         result = await client.call_tool("get_patient", {"id": "../admin"})
-        assert upstream.requests[-1].path == "/v1/patients/..%2Fadmin"
+        assert result.is_error and "strings of digits" in result.content[0].text
+        assert len(upstream.requests) == before
+
+
+async def test_path_parameters_stay_one_segment(upstream):
+    async with Client(params("opera-mcp", upstream), mode="legacy") as client:
+        result = await client.call_tool("get_reservation", {"hotelId": "HOTEL1", "reservationId": "../admin?x=1"})
+        assert not result.is_error, result.content
+        assert upstream.requests[-1].path == "/rsv/v1/hotels/HOTEL1/reservations/..%2Fadmin%3Fx=1"
 
 
 async def test_upstream_errors_and_bad_arguments_are_tool_errors(upstream):
     async with Client(params("cliniko-mcp", upstream), mode="legacy") as client:
-        result = await client.call_tool("get_patient", {"id": "missing"})
+        result = await client.call_tool("get_patient", {"id": "404404"})
         assert result.is_error
         text = result.content[0].text
-        assert "HTTP 404" in text and "Not found" in text and "must-not-leak" not in text
+        assert "HTTP 404" in text and "`id` = \"404404\"" in text and "must-not-leak" not in text
 
         before = len(upstream.requests)
         result = await client.call_tool("get_patient", {"id": "1", "surprise": True})

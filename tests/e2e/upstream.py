@@ -24,7 +24,7 @@ class Recorded:
 
 @dataclass
 class FakeUpstream:
-    """Answers 200/201 with a JSON echo; 404 under any path containing `missing`; an OAuth2 token at
+    """Answers 200/201 with a JSON echo; 404 under any path containing `missing` or `404404`; an OAuth2 token at
     `/oauth/v1/tokens`."""
 
     requests: list = field(default_factory=list)
@@ -50,7 +50,7 @@ class FakeUpstream:
                     self._reply(200, {"access_token": "token-from-fake", "expires_in": 3600, "token_type": "Bearer"})
                     return
                 upstream.requests.append(recorded)
-                if "missing" in parts.path:
+                if "missing" in parts.path or "404404" in parts.path:
                     self._reply(404, {"message": "Not found", "api_key": "must-not-leak"})
                 else:
                     self._reply(201 if self.command == "POST" else 200, {"ok": True, "path": parts.path})

@@ -25,6 +25,9 @@ pub struct UpstreamResponse {
     pub body: Vec<u8>,
     /// The `Content-Type` header.
     pub content_type: Option<String>,
+    /// How long the API asks callers to wait (`Retry-After` in seconds or as an HTTP date, or a
+    /// `X-RateLimit-Reset` UNIX time).
+    pub retry_after_seconds: Option<u64>,
 }
 
 /// Why no response came back.
@@ -160,6 +163,7 @@ impl Upstream {
 async fn read(mut response: reqwest::Response) -> Result<UpstreamResponse, UpstreamError> {
     let status = response.status();
     let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let retry_after_seconds = retry_after(response.headers());
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|error| UpstreamError::Transport(describe(&error)))? {
         let room = MAX_RESPONSE_BYTES.saturating_sub(body.len());
@@ -168,7 +172,24 @@ async fn read(mut response: reqwest::Response) -> Result<UpstreamResponse, Upstr
             break;
         }
     }
-    Ok(UpstreamResponse { status, body, content_type })
+    Ok(UpstreamResponse { status, body, content_type, retry_after_seconds })
+}
+
+/// Seconds to wait from `Retry-After` (seconds or HTTP date) or `X-RateLimit-Reset` (UNIX time).
+fn retry_after(headers: &HeaderMap) -> Option<u64> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let now = std::time::SystemTime::now();
+    if let Some(value) = text("retry-after") {
+        if let Ok(seconds) = value.parse::<u64>() {
+            return Some(seconds);
+        }
+        if let Ok(date) = httpdate::parse_http_date(value) {
+            return Some(date.duration_since(now).map_or(0, |wait| wait.as_secs()));
+        }
+    }
+    let reset = text("x-ratelimit-reset")?.parse::<u64>().ok()?;
+    let now = now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(reset.saturating_sub(now))
 }
 
 /// A transport error in words, without the URL (it may carry an API key in the query).
@@ -278,7 +299,7 @@ mod tests {
         let upstream_client = Upstream::new(&API, config(format!("{url}/v1"), credentials)).unwrap();
         let mut request = UpstreamRequest::new(reqwest::Method::POST);
         request.push_literal("/patients/");
-        request.push_segment("a b/c");
+        request.push_segment("id", "a b/c");
         request.query("q[]", &vec!["x:=1".to_string()], true);
         request.json_field("first_name", &"Ann");
         request.set_content_type("application/json");
@@ -292,6 +313,17 @@ mod tests {
         assert!(lower.contains("x-hotelid: h1\r\n"), "{raw}");
         assert!(lower.contains("content-type: application/json\r\n"), "{raw}");
         assert!(raw.ends_with(r#"{"first_name":"Ann"}"#), "{raw}");
+    }
+
+    #[test]
+    fn retry_after_in_both_forms() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&headers), Some(7));
+        let later = std::time::SystemTime::now() + Duration::from_secs(120);
+        headers.insert("retry-after", HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap());
+        assert!(retry_after(&headers).is_some_and(|s| (115..=120).contains(&s)));
+        assert_eq!(retry_after(&HeaderMap::new()), None);
     }
 
     #[tokio::test]

@@ -25,7 +25,7 @@ impl crate::runtime::ToolArgs for CancelBookingArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::POST);
         request.push_literal("/v2/bookings/");
-        request.push_segment(&self.booking_uid);
+        request.push_segment("bookingUid", &self.booking_uid);
         request.push_literal("/cancel");
         if let ::std::option::Option::Some(value) = &self.cancellation_reason {
             request.json_field("cancellationReason", value);
@@ -118,7 +118,7 @@ impl crate::runtime::ToolArgs for GetBookingArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/v2/bookings/");
-        request.push_segment(&self.booking_uid);
+        request.push_segment("bookingUid", &self.booking_uid);
         request.header("cal-api-version", "2024-08-13");
         request
     }
@@ -237,7 +237,7 @@ impl crate::runtime::ToolArgs for RescheduleBookingArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::POST);
         request.push_literal("/v2/bookings/");
-        request.push_segment(&self.booking_uid);
+        request.push_segment("bookingUid", &self.booking_uid);
         request.push_literal("/reschedule");
         request.json_field("start", &self.start);
         if let ::std::option::Option::Some(value) = &self.rescheduling_reason {
@@ -259,6 +259,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("Cancel a booking"),
         description: "Cancel a booking",
         input_schema: "{\"type\":\"object\",\"properties\":{\"bookingUid\":{\"type\":\"string\",\"description\":\"UID of the booking.\"},\"cancellationReason\":{\"type\":\"string\"},\"cancelSubsequentBookings\":{\"type\":\"boolean\",\"description\":\"For recurring bookings: cancel this and later occurrences.\"}},\"additionalProperties\":false,\"required\":[\"bookingUid\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"bookingUid\":{\"type\":\"string\",\"description\":\"UID of the booking.\"},\"cancellationReason\":{\"type\":\"string\"},\"cancelSubsequentBookings\":{\"type\":\"boolean\",\"description\":\"For recurring bookings: cancel this and later occurrences.\"}},\"additionalProperties\":false,\"required\":[\"bookingUid\"]}",
         method: "POST",
         path: "/v2/bookings/{bookingUid}/cancel",
         read_only: false,
@@ -270,7 +271,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "create_booking",
         title: ::std::option::Option::Some("Create a booking"),
         description: "Create a booking\n\nBooks a slot of an event type for an attendee. Check the slot with the slots tool first.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"start\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"Start time in UTC, for example 2024-08-13T09:00:00Z.\"},\"eventTypeId\":{\"type\":\"number\",\"description\":\"The ID of the event type that is booked.\"},\"attendee\":{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"email\":{\"type\":\"string\",\"format\":\"email\"},\"timeZone\":{\"type\":\"string\"},\"phoneNumber\":{\"type\":\"string\"},\"language\":{\"type\":\"string\",\"enum\":[\"en\",\"de\",\"es\",\"es-419\",\"fr\",\"it\",\"pt-BR\"]}},\"required\":[\"name\",\"email\",\"timeZone\"]},\"guests\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"format\":\"email\"},\"description\":\"E-mails of further guests.\"},\"lengthInMinutes\":{\"type\":\"number\",\"description\":\"For event types with several lengths.\"},\"metadata\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"},\"description\":\"Up to 50 keys of your own, values at most 500 characters.\"},\"bookingFieldsResponses\":{\"type\":\"object\",\"additionalProperties\":true,\"description\":\"Answers to the event type's booking questions.\"}},\"additionalProperties\":false,\"required\":[\"start\",\"eventTypeId\",\"attendee\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"start\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"Start time in UTC, for example 2024-08-13T09:00:00Z. UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"eventTypeId\":{\"type\":\"number\",\"description\":\"The ID of the event type that is booked.\"},\"attendee\":{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"timeZone\":{\"type\":\"string\"},\"phoneNumber\":{\"type\":\"string\"},\"language\":{\"type\":\"string\",\"enum\":[\"en\",\"de\",\"es\",\"es-419\",\"fr\",\"it\",\"pt-BR\"]}},\"required\":[\"name\",\"email\",\"timeZone\"]},\"guests\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"format\":\"email\",\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"description\":\"E-mails of further guests.\"},\"lengthInMinutes\":{\"type\":\"number\",\"description\":\"For event types with several lengths.\"},\"metadata\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"},\"description\":\"Up to 50 keys of your own, values at most 500 characters.\"},\"bookingFieldsResponses\":{\"type\":\"object\",\"additionalProperties\":true,\"description\":\"Answers to the event type's booking questions.\"}},\"additionalProperties\":false,\"required\":[\"start\",\"eventTypeId\",\"attendee\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"start\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"Start time in UTC, for example 2024-08-13T09:00:00Z. UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"eventTypeId\":{\"type\":\"number\",\"description\":\"The ID of the event type that is booked.\"},\"attendee\":{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"timeZone\":{\"type\":\"string\"},\"phoneNumber\":{\"type\":\"string\"},\"language\":{\"type\":\"string\",\"enum\":[\"en\",\"de\",\"es\",\"es-419\",\"fr\",\"it\",\"pt-BR\"]}},\"required\":[\"name\",\"email\",\"timeZone\"]},\"guests\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"format\":\"email\",\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"description\":\"E-mails of further guests.\"},\"lengthInMinutes\":{\"type\":\"number\",\"description\":\"For event types with several lengths.\"},\"metadata\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"},\"description\":\"Up to 50 keys of your own, values at most 500 characters.\"},\"bookingFieldsResponses\":{\"type\":\"object\",\"additionalProperties\":true,\"description\":\"Answers to the event type's booking questions.\"}},\"additionalProperties\":false,\"required\":[\"start\",\"eventTypeId\",\"attendee\"]}",
         method: "POST",
         path: "/v2/bookings",
         read_only: false,
@@ -283,6 +285,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("Get a booking"),
         description: "Get a booking",
         input_schema: "{\"type\":\"object\",\"properties\":{\"bookingUid\":{\"type\":\"string\",\"description\":\"UID of the booking.\"}},\"additionalProperties\":false,\"required\":[\"bookingUid\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"bookingUid\":{\"type\":\"string\",\"description\":\"UID of the booking.\"}},\"additionalProperties\":false,\"required\":[\"bookingUid\"]}",
         method: "GET",
         path: "/v2/bookings/{bookingUid}",
         read_only: true,
@@ -295,6 +298,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("Get all bookings"),
         description: "Get all bookings",
         input_schema: "{\"type\":\"object\",\"properties\":{\"status\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[\"upcoming\",\"recurring\",\"past\",\"cancelled\",\"unconfirmed\"]},\"description\":\"Only bookings with these statuses.\"},\"attendeeEmail\":{\"type\":\"string\",\"description\":\"Only bookings with this attendee.\"},\"attendeeName\":{\"type\":\"string\",\"description\":\"Only bookings with this attendee name.\"},\"eventTypeId\":{\"type\":\"string\",\"description\":\"Only bookings of this event type.\"},\"afterStart\":{\"type\":\"string\",\"description\":\"Only bookings starting after this date-time.\"},\"beforeEnd\":{\"type\":\"string\",\"description\":\"Only bookings ending before this date-time.\"},\"take\":{\"type\":\"number\",\"minimum\":1.0,\"maximum\":250.0,\"description\":\"Maximum number of bookings.\"},\"skip\":{\"type\":\"number\",\"minimum\":0.0,\"description\":\"Bookings to skip.\"}},\"additionalProperties\":false}",
+        validation: "{\"type\":\"object\",\"properties\":{\"status\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[\"upcoming\",\"recurring\",\"past\",\"cancelled\",\"unconfirmed\"]},\"description\":\"Only bookings with these statuses.\"},\"attendeeEmail\":{\"type\":\"string\",\"description\":\"Only bookings with this attendee.\"},\"attendeeName\":{\"type\":\"string\",\"description\":\"Only bookings with this attendee name.\"},\"eventTypeId\":{\"type\":\"string\",\"description\":\"Only bookings of this event type.\"},\"afterStart\":{\"type\":\"string\",\"description\":\"Only bookings starting after this date-time.\"},\"beforeEnd\":{\"type\":\"string\",\"description\":\"Only bookings ending before this date-time.\"},\"take\":{\"type\":\"number\",\"minimum\":1.0,\"maximum\":250.0,\"description\":\"Maximum number of bookings.\"},\"skip\":{\"type\":\"number\",\"minimum\":0.0,\"description\":\"Bookings to skip.\"}},\"additionalProperties\":false}",
         method: "GET",
         path: "/v2/bookings",
         read_only: true,
@@ -306,7 +310,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "reschedule_booking",
         title: ::std::option::Option::Some("Reschedule a booking"),
         description: "Reschedule a booking\n\nMoves the booking to a new start time; a new booking UID is returned.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"bookingUid\":{\"type\":\"string\",\"description\":\"UID of the booking.\"},\"start\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"New start time in UTC, for example 2024-08-13T10:00:00Z.\"},\"reschedulingReason\":{\"type\":\"string\"},\"rescheduledBy\":{\"type\":\"string\",\"description\":\"E-mail of the person rescheduling.\"}},\"additionalProperties\":false,\"required\":[\"bookingUid\",\"start\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"bookingUid\":{\"type\":\"string\",\"description\":\"UID of the booking.\"},\"start\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"New start time in UTC, for example 2024-08-13T10:00:00Z. UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"reschedulingReason\":{\"type\":\"string\"},\"rescheduledBy\":{\"type\":\"string\",\"description\":\"E-mail of the person rescheduling.\"}},\"additionalProperties\":false,\"required\":[\"bookingUid\",\"start\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"bookingUid\":{\"type\":\"string\",\"description\":\"UID of the booking.\"},\"start\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"New start time in UTC, for example 2024-08-13T10:00:00Z. UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"reschedulingReason\":{\"type\":\"string\"},\"rescheduledBy\":{\"type\":\"string\",\"description\":\"E-mail of the person rescheduling.\"}},\"additionalProperties\":false,\"required\":[\"bookingUid\",\"start\"]}",
         method: "POST",
         path: "/v2/bookings/{bookingUid}/reschedule",
         read_only: false,

@@ -13,7 +13,7 @@ impl crate::runtime::ToolArgs for GetEventTypeByIdArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/v2/event-types/");
-        request.push_segment(&self.event_type_id);
+        request.push_segment("eventTypeId", &self.event_type_id);
         request.header("cal-api-version", "2024-06-14");
         request
     }
@@ -58,6 +58,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("Get an event type"),
         description: "Get an event type",
         input_schema: "{\"type\":\"object\",\"properties\":{\"eventTypeId\":{\"type\":\"number\"}},\"additionalProperties\":false,\"required\":[\"eventTypeId\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"eventTypeId\":{\"type\":\"number\"}},\"additionalProperties\":false,\"required\":[\"eventTypeId\"]}",
         method: "GET",
         path: "/v2/event-types/{eventTypeId}",
         read_only: true,
@@ -70,6 +71,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("Get all event types"),
         description: "Get all event types",
         input_schema: "{\"type\":\"object\",\"properties\":{\"username\":{\"type\":\"string\",\"description\":\"The username of the user to get event types for.\"},\"eventSlug\":{\"type\":\"string\",\"description\":\"Slug of the event type; needs `username`.\"}},\"additionalProperties\":false}",
+        validation: "{\"type\":\"object\",\"properties\":{\"username\":{\"type\":\"string\",\"description\":\"The username of the user to get event types for.\"},\"eventSlug\":{\"type\":\"string\",\"description\":\"Slug of the event type; needs `username`.\"}},\"additionalProperties\":false}",
         method: "GET",
         path: "/v2/event-types",
         read_only: true,

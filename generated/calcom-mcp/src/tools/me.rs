@@ -19,6 +19,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("Get my profile"),
         description: "Get my profile",
         input_schema: "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}",
+        validation: "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}",
         method: "GET",
         path: "/v2/me",
         read_only: true,

@@ -14,7 +14,7 @@ impl crate::runtime::ToolArgs for GetAppointmentTypeArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/appointment_types/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request
     }
 }
@@ -108,7 +108,7 @@ impl crate::runtime::ToolArgs for ListAppointmentTypesForPractitionerArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/practitioners/");
-        request.push_segment(&self.practitioner_id);
+        request.push_segment("practitioner_id", &self.practitioner_id);
         request.push_literal("/appointment_types");
         if let ::std::option::Option::Some(value) = &self.page {
             request.query("page", value, true);
@@ -135,7 +135,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "get_appointment_type",
         title: ::std::option::Option::Some("Get appointment type"),
         description: "Get appointment type",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "GET",
         path: "/appointment_types/{id}",
         read_only: true,
@@ -148,6 +149,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("List appointment types"),
         description: "List appointment types",
         input_schema: "{\"type\":\"object\",\"properties\":{\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false}",
+        validation: "{\"type\":\"object\",\"properties\":{\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false}",
         method: "GET",
         path: "/appointment_types",
         read_only: true,
@@ -159,7 +161,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "list_appointment_types_for_practitioner",
         title: ::std::option::Option::Some("List appointment types for practitioner"),
         description: "List appointment types for practitioner",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false,\"required\":[\"practitioner_id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false,\"required\":[\"practitioner_id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false,\"required\":[\"practitioner_id\"]}",
         method: "GET",
         path: "/practitioners/{practitioner_id}/appointment_types",
         read_only: true,

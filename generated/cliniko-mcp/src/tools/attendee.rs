@@ -24,7 +24,7 @@ impl crate::runtime::ToolArgs for CancelAttendeeArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::PATCH);
         request.push_literal("/attendees/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/cancel");
         request.json_field("cancellation_reason", &self.cancellation_reason);
         if let ::std::option::Option::Some(value) = &self.cancellation_note {
@@ -62,7 +62,8 @@ impl crate::runtime::ToolArgs for ListAttendeesForIndividualAppointmentArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/individual_appointments/");
-        request.push_segment(&self.individual_appointment_id);
+        request
+            .push_segment("individual_appointment_id", &self.individual_appointment_id);
         request.push_literal("/attendees");
         if let ::std::option::Option::Some(value) = &self.page {
             request.query("page", value, true);
@@ -80,7 +81,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "cancel_attendee",
         title: ::std::option::Option::Some("Cancel attendee"),
         description: "Cancel attendee",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Attendee ID\"},\"cancellation_reason\":{\"type\":\"integer\",\"enum\":[10,20,30,31,40,50,60],\"description\":\"10 feeling better, 20 condition worse, 30 sick, 31 COVID-19 related, 40 away, 50 other, 60 work\"},\"cancellation_note\":{\"type\":\"string\"},\"apply_to_repeats\":{\"type\":\"boolean\"}},\"additionalProperties\":false,\"required\":[\"id\",\"cancellation_reason\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Attendee ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"cancellation_reason\":{\"type\":\"integer\",\"enum\":[10,20,30,31,40,50,60],\"description\":\"10 feeling better, 20 condition worse, 30 sick, 31 COVID-19 related, 40 away, 50 other, 60 work\"},\"cancellation_note\":{\"type\":\"string\"},\"apply_to_repeats\":{\"type\":\"boolean\"}},\"additionalProperties\":false,\"required\":[\"id\",\"cancellation_reason\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Attendee ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"cancellation_reason\":{\"type\":\"integer\",\"enum\":[10,20,30,31,40,50,60],\"description\":\"10 feeling better, 20 condition worse, 30 sick, 31 COVID-19 related, 40 away, 50 other, 60 work\"},\"cancellation_note\":{\"type\":\"string\",\"nullable\":true},\"apply_to_repeats\":{\"type\":\"boolean\"}},\"additionalProperties\":false,\"required\":[\"id\",\"cancellation_reason\"]}",
         method: "PATCH",
         path: "/attendees/{id}/cancel",
         read_only: false,
@@ -92,7 +94,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "list_attendees_for_individual_appointment",
         title: ::std::option::Option::Some("List attendees for individual appointment"),
         description: "List attendees for individual appointment",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"individual_appointment_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"}},\"additionalProperties\":false,\"required\":[\"individual_appointment_id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"individual_appointment_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"}},\"additionalProperties\":false,\"required\":[\"individual_appointment_id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"individual_appointment_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"}},\"additionalProperties\":false,\"required\":[\"individual_appointment_id\"]}",
         method: "GET",
         path: "/individual_appointments/{individual_appointment_id}/attendees",
         read_only: true,

@@ -40,11 +40,11 @@ impl crate::runtime::ToolArgs for GetAllAvailableTimesArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/businesses/");
-        request.push_segment(&self.business_id);
+        request.push_segment("business_id", &self.business_id);
         request.push_literal("/practitioners/");
-        request.push_segment(&self.practitioner_id);
+        request.push_segment("practitioner_id", &self.practitioner_id);
         request.push_literal("/appointment_types/");
-        request.push_segment(&self.appointment_type_id);
+        request.push_segment("appointment_type_id", &self.appointment_type_id);
         request.push_literal("/available_times");
         request.query("from", &self.from, true);
         request.query("to", &self.to, true);
@@ -80,11 +80,11 @@ impl crate::runtime::ToolArgs for GetNextAvailableTimeArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/businesses/");
-        request.push_segment(&self.business_id);
+        request.push_segment("business_id", &self.business_id);
         request.push_literal("/practitioners/");
-        request.push_segment(&self.practitioner_id);
+        request.push_segment("practitioner_id", &self.practitioner_id);
         request.push_literal("/appointment_types/");
-        request.push_segment(&self.appointment_type_id);
+        request.push_segment("appointment_type_id", &self.appointment_type_id);
         request.push_literal("/next_available_time");
         request
     }
@@ -96,7 +96,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "get_all_available_times",
         title: ::std::option::Option::Some("List available times"),
         description: "List available times\n\nFree appointment start times of a practitioner for an appointment type at a business, between two dates at most 7 days apart.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID\"},\"appointment_type_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID\"},\"from\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"First day (YYYY-MM-DD); not before today in the account's time zone.\"},\"to\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Last day (YYYY-MM-DD); at most 7 days after `from`.\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"}},\"additionalProperties\":false,\"required\":[\"business_id\",\"practitioner_id\",\"appointment_type_id\",\"from\",\"to\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"appointment_type_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"from\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"First day (YYYY-MM-DD); not before today in the account's time zone. Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"to\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Last day (YYYY-MM-DD); at most 7 days after `from`. Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"}},\"additionalProperties\":false,\"required\":[\"business_id\",\"practitioner_id\",\"appointment_type_id\",\"from\",\"to\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"appointment_type_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"from\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"First day (YYYY-MM-DD); not before today in the account's time zone. Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"to\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Last day (YYYY-MM-DD); at most 7 days after `from`. Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"}},\"additionalProperties\":false,\"required\":[\"business_id\",\"practitioner_id\",\"appointment_type_id\",\"from\",\"to\"]}",
         method: "GET",
         path: "/businesses/{business_id}/practitioners/{practitioner_id}/appointment_types/{appointment_type_id}/available_times",
         read_only: true,
@@ -108,7 +109,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "get_next_available_time",
         title: ::std::option::Option::Some("Get next available time"),
         description: "Get next available time\n\nThe next free start time within the coming weeks.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID\"},\"appointment_type_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID\"}},\"additionalProperties\":false,\"required\":[\"business_id\",\"practitioner_id\",\"appointment_type_id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"appointment_type_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"business_id\",\"practitioner_id\",\"appointment_type_id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"appointment_type_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"business_id\",\"practitioner_id\",\"appointment_type_id\"]}",
         method: "GET",
         path: "/businesses/{business_id}/practitioners/{practitioner_id}/appointment_types/{appointment_type_id}/next_available_time",
         read_only: true,

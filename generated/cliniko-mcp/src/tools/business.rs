@@ -14,7 +14,7 @@ impl crate::runtime::ToolArgs for GetBusinessArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/businesses/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request
     }
 }
@@ -77,7 +77,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "get_business",
         title: ::std::option::Option::Some("Get business"),
         description: "Get business",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "GET",
         path: "/businesses/{id}",
         read_only: true,
@@ -90,6 +91,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("List businesses"),
         description: "List businesses\n\nBusinesses are the clinic's locations.",
         input_schema: "{\"type\":\"object\",\"properties\":{\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false}",
+        validation: "{\"type\":\"object\",\"properties\":{\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false}",
         method: "GET",
         path: "/businesses",
         read_only: true,

@@ -24,7 +24,7 @@ impl crate::runtime::ToolArgs for CancelIndividualAppointmentArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::PATCH);
         request.push_literal("/individual_appointments/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/cancel");
         request.json_field("cancellation_reason", &self.cancellation_reason);
         if let ::std::option::Option::Some(value) = &self.cancellation_note {
@@ -114,7 +114,7 @@ impl crate::runtime::ToolArgs for DeleteIndividualAppointmentArgs {
             ::reqwest::Method::DELETE,
         );
         request.push_literal("/individual_appointments/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request
     }
 }
@@ -133,7 +133,7 @@ impl crate::runtime::ToolArgs for GetIndividualAppointmentArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/individual_appointments/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request
     }
 }
@@ -152,7 +152,7 @@ impl crate::runtime::ToolArgs for GetIndividualAppointmentConflictsArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/individual_appointments/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/conflicts");
         request
     }
@@ -257,7 +257,7 @@ impl crate::runtime::ToolArgs for UpdateIndividualAppointmentArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::PATCH);
         request.push_literal("/individual_appointments/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         if let ::std::option::Option::Some(value) = &self.appointment_type_id {
             request.json_field("appointment_type_id", value);
         }
@@ -290,7 +290,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "cancel_individual_appointment",
         title: ::std::option::Option::Some("Cancel individual appointment"),
         description: "Cancel individual appointment",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID\"},\"cancellation_reason\":{\"type\":\"integer\",\"enum\":[10,20,30,31,40,50,60],\"description\":\"10 feeling better, 20 condition worse, 30 sick, 31 COVID-19 related, 40 away, 50 other, 60 work\"},\"cancellation_note\":{\"type\":\"string\"},\"apply_to_repeats\":{\"type\":\"boolean\"}},\"additionalProperties\":false,\"required\":[\"id\",\"cancellation_reason\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"cancellation_reason\":{\"type\":\"integer\",\"enum\":[10,20,30,31,40,50,60],\"description\":\"10 feeling better, 20 condition worse, 30 sick, 31 COVID-19 related, 40 away, 50 other, 60 work\"},\"cancellation_note\":{\"type\":\"string\"},\"apply_to_repeats\":{\"type\":\"boolean\"}},\"additionalProperties\":false,\"required\":[\"id\",\"cancellation_reason\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"cancellation_reason\":{\"type\":\"integer\",\"enum\":[10,20,30,31,40,50,60],\"description\":\"10 feeling better, 20 condition worse, 30 sick, 31 COVID-19 related, 40 away, 50 other, 60 work\"},\"cancellation_note\":{\"type\":\"string\",\"nullable\":true},\"apply_to_repeats\":{\"type\":\"boolean\"}},\"additionalProperties\":false,\"required\":[\"id\",\"cancellation_reason\"]}",
         method: "PATCH",
         path: "/individual_appointments/{id}/cancel",
         read_only: false,
@@ -302,7 +303,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "create_individual_appointment",
         title: ::std::option::Option::Some("Create individual appointment"),
         description: "Create individual appointment\n\nBooks a patient with a practitioner. Check `available_times` first: a taken slot is refused with 422.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"appointment_type_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID\"},\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID\"},\"patient_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID\"},\"starts_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"Start, with a UTC offset\"},\"ends_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"End; from the appointment type's duration when omitted\"},\"notes\":{\"type\":\"string\"},\"repeat_rule\":{\"type\":\"object\",\"properties\":{\"number_of_repeats\":{\"type\":\"integer\",\"exclusiveMinimum\":0,\"maximum\":51},\"repeat_type\":{\"type\":\"string\",\"enum\":[\"Daily\",\"Weekly\",\"Monthly\"]},\"repeating_interval\":{\"type\":\"integer\",\"exclusiveMinimum\":0,\"maximum\":100}}}},\"additionalProperties\":false,\"required\":[\"appointment_type_id\",\"business_id\",\"patient_id\",\"practitioner_id\",\"starts_at\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"appointment_type_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"patient_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"starts_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"Start, with a UTC offset. UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"ends_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"End; from the appointment type's duration when omitted. UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"notes\":{\"type\":\"string\"},\"repeat_rule\":{\"type\":\"object\",\"properties\":{\"number_of_repeats\":{\"type\":\"integer\",\"exclusiveMinimum\":0,\"maximum\":51},\"repeat_type\":{\"type\":\"string\",\"enum\":[\"Daily\",\"Weekly\",\"Monthly\"]},\"repeating_interval\":{\"type\":\"integer\",\"exclusiveMinimum\":0,\"maximum\":100}}}},\"additionalProperties\":false,\"required\":[\"appointment_type_id\",\"business_id\",\"patient_id\",\"practitioner_id\",\"starts_at\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"appointment_type_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"patient_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"starts_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"Start, with a UTC offset. UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"ends_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"End; from the appointment type's duration when omitted. UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"notes\":{\"type\":\"string\",\"nullable\":true},\"repeat_rule\":{\"type\":\"object\",\"properties\":{\"number_of_repeats\":{\"type\":\"integer\",\"exclusiveMinimum\":0,\"maximum\":51,\"nullable\":true},\"repeat_type\":{\"type\":\"string\",\"enum\":[\"Daily\",\"Weekly\",\"Monthly\"],\"nullable\":true},\"repeating_interval\":{\"type\":\"integer\",\"exclusiveMinimum\":0,\"maximum\":100,\"nullable\":true}},\"nullable\":true}},\"additionalProperties\":false,\"required\":[\"appointment_type_id\",\"business_id\",\"patient_id\",\"practitioner_id\",\"starts_at\"]}",
         method: "POST",
         path: "/individual_appointments",
         read_only: false,
@@ -314,7 +316,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "delete_individual_appointment",
         title: ::std::option::Option::Some("Delete individual appointment"),
         description: "Delete individual appointment\n\nDeletes the appointment for good. Prefer cancelling, which keeps the history.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "DELETE",
         path: "/individual_appointments/{id}",
         read_only: false,
@@ -326,7 +329,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "get_individual_appointment",
         title: ::std::option::Option::Some("Get individual appointment"),
         description: "Get individual appointment",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "GET",
         path: "/individual_appointments/{id}",
         read_only: true,
@@ -338,7 +342,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "get_individual_appointment_conflicts",
         title: ::std::option::Option::Some("Get individual appointment conflicts"),
         description: "Get individual appointment conflicts\n\nWhether the appointment overlaps other bookings of the practitioner.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "GET",
         path: "/individual_appointments/{id}/conflicts",
         read_only: true,
@@ -351,6 +356,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("List individual appointments"),
         description: "List individual appointments\n\nFilter with `q[]`, for example `starts_at:>=2025-09-01T00:00:00Z` or `patient_id:=1`.",
         input_schema: "{\"type\":\"object\",\"properties\":{\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false}",
+        validation: "{\"type\":\"object\",\"properties\":{\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false}",
         method: "GET",
         path: "/individual_appointments",
         read_only: true,
@@ -362,7 +368,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "update_individual_appointment",
         title: ::std::option::Option::Some("Update individual appointment"),
         description: "Update individual appointment\n\nReschedule by changing `starts_at` and `ends_at`.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID\"},\"appointment_type_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID\"},\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID\"},\"patient_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID\"},\"starts_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"Start, with a UTC offset\"},\"ends_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"End; from the appointment type's duration when omitted\"},\"notes\":{\"type\":\"string\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"appointment_type_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"patient_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"starts_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"Start, with a UTC offset. UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"ends_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"End; from the appointment type's duration when omitted. UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"notes\":{\"type\":\"string\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Individual appointment ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"appointment_type_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"patient_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"starts_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"Start, with a UTC offset. UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"ends_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"End; from the appointment type's duration when omitted. UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"notes\":{\"type\":\"string\",\"nullable\":true}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "PATCH",
         path: "/individual_appointments/{id}",
         read_only: false,

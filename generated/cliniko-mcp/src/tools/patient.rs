@@ -14,7 +14,7 @@ impl crate::runtime::ToolArgs for ArchivePatientArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::POST);
         request.push_literal("/patients/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/archive");
         request
     }
@@ -159,7 +159,7 @@ impl crate::runtime::ToolArgs for GetPatientArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/patients/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request
     }
 }
@@ -287,7 +287,7 @@ impl crate::runtime::ToolArgs for UpdatePatientArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::PATCH);
         request.push_literal("/patients/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.json_field("first_name", &self.first_name);
         request.json_field("last_name", &self.last_name);
         if let ::std::option::Option::Some(value) = &self.title {
@@ -352,7 +352,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "archive_patient",
         title: ::std::option::Option::Some("Archive patient"),
         description: "Archive patient\n\nArchived patients are hidden from lists but keep their history.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "POST",
         path: "/patients/{id}/archive",
         read_only: false,
@@ -364,7 +365,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "create_patient",
         title: ::std::option::Option::Some("Create patient"),
         description: "Create patient",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},\"preferred_first_name\":{\"type\":\"string\"},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\"},\"email\":{\"type\":\"string\",\"format\":\"email\"},\"sex\":{\"type\":\"string\"},\"gender_identity\":{\"type\":\"string\"},\"notes\":{\"type\":\"string\"},\"occupation\":{\"type\":\"string\"},\"patient_phone_numbers\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"number\":{\"type\":\"string\"},\"phone_type\":{\"type\":\"string\",\"enum\":[\"Mobile\",\"Home\",\"Work\",\"Fax\",\"Other\"]}}}},\"reminder_type\":{\"type\":\"string\",\"enum\":[\"SMS\",\"Email\",\"SMS & Email\",\"None\"]},\"accepted_privacy_policy\":{\"type\":\"boolean\"},\"address_1\":{\"type\":\"string\"},\"address_2\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"post_code\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"}},\"additionalProperties\":false,\"required\":[\"first_name\",\"last_name\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},\"preferred_first_name\":{\"type\":\"string\"},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"sex\":{\"type\":\"string\"},\"gender_identity\":{\"type\":\"string\"},\"notes\":{\"type\":\"string\"},\"occupation\":{\"type\":\"string\"},\"patient_phone_numbers\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"number\":{\"type\":\"string\"},\"phone_type\":{\"type\":\"string\",\"enum\":[\"Mobile\",\"Home\",\"Work\",\"Fax\",\"Other\"]}}}},\"reminder_type\":{\"type\":\"string\",\"enum\":[\"SMS\",\"Email\",\"SMS & Email\",\"None\"]},\"accepted_privacy_policy\":{\"type\":\"boolean\"},\"address_1\":{\"type\":\"string\"},\"address_2\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"post_code\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"}},\"additionalProperties\":false,\"required\":[\"first_name\",\"last_name\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"title\":{\"type\":\"string\",\"nullable\":true},\"preferred_first_name\":{\"type\":\"string\",\"nullable\":true},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"nullable\":true,\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"nullable\":true,\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"sex\":{\"type\":\"string\",\"nullable\":true},\"gender_identity\":{\"type\":\"string\",\"nullable\":true},\"notes\":{\"type\":\"string\",\"nullable\":true},\"occupation\":{\"type\":\"string\",\"nullable\":true},\"patient_phone_numbers\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"number\":{\"type\":\"string\"},\"phone_type\":{\"type\":\"string\",\"enum\":[\"Mobile\",\"Home\",\"Work\",\"Fax\",\"Other\"]}}}},\"reminder_type\":{\"type\":\"string\",\"enum\":[\"SMS\",\"Email\",\"SMS & Email\",\"None\"]},\"accepted_privacy_policy\":{\"type\":\"boolean\",\"nullable\":true},\"address_1\":{\"type\":\"string\",\"nullable\":true},\"address_2\":{\"type\":\"string\",\"nullable\":true},\"city\":{\"type\":\"string\",\"nullable\":true},\"state\":{\"type\":\"string\",\"nullable\":true},\"post_code\":{\"type\":\"string\",\"nullable\":true},\"country\":{\"type\":\"string\",\"nullable\":true}},\"additionalProperties\":false,\"required\":[\"first_name\",\"last_name\"]}",
         method: "POST",
         path: "/patients",
         read_only: false,
@@ -376,7 +378,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "get_patient",
         title: ::std::option::Option::Some("Get patient"),
         description: "Get patient",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "GET",
         path: "/patients/{id}",
         read_only: true,
@@ -389,6 +392,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("List patients"),
         description: "List patients\n\nPatients of the account, newest first. Filter with `q[]`, for example `last_name:=Smith` or `date_of_birth:=1980-01-31`.",
         input_schema: "{\"type\":\"object\",\"properties\":{\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false}",
+        validation: "{\"type\":\"object\",\"properties\":{\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false}",
         method: "GET",
         path: "/patients",
         read_only: true,
@@ -400,7 +404,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "update_patient",
         title: ::std::option::Option::Some("Update patient"),
         description: "Update patient",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID\"},\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},\"preferred_first_name\":{\"type\":\"string\"},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\"},\"email\":{\"type\":\"string\",\"format\":\"email\"},\"sex\":{\"type\":\"string\"},\"gender_identity\":{\"type\":\"string\"},\"notes\":{\"type\":\"string\"},\"occupation\":{\"type\":\"string\"},\"patient_phone_numbers\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"number\":{\"type\":\"string\"},\"phone_type\":{\"type\":\"string\",\"enum\":[\"Mobile\",\"Home\",\"Work\",\"Fax\",\"Other\"]}}}},\"reminder_type\":{\"type\":\"string\",\"enum\":[\"SMS\",\"Email\",\"SMS & Email\",\"None\"]},\"accepted_privacy_policy\":{\"type\":\"boolean\"},\"address_1\":{\"type\":\"string\"},\"address_2\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"post_code\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"}},\"additionalProperties\":false,\"required\":[\"id\",\"first_name\",\"last_name\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},\"preferred_first_name\":{\"type\":\"string\"},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"sex\":{\"type\":\"string\"},\"gender_identity\":{\"type\":\"string\"},\"notes\":{\"type\":\"string\"},\"occupation\":{\"type\":\"string\"},\"patient_phone_numbers\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"number\":{\"type\":\"string\"},\"phone_type\":{\"type\":\"string\",\"enum\":[\"Mobile\",\"Home\",\"Work\",\"Fax\",\"Other\"]}}}},\"reminder_type\":{\"type\":\"string\",\"enum\":[\"SMS\",\"Email\",\"SMS & Email\",\"None\"]},\"accepted_privacy_policy\":{\"type\":\"boolean\"},\"address_1\":{\"type\":\"string\"},\"address_2\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"post_code\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"}},\"additionalProperties\":false,\"required\":[\"id\",\"first_name\",\"last_name\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"title\":{\"type\":\"string\",\"nullable\":true},\"preferred_first_name\":{\"type\":\"string\",\"nullable\":true},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"nullable\":true,\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"nullable\":true,\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"sex\":{\"type\":\"string\",\"nullable\":true},\"gender_identity\":{\"type\":\"string\",\"nullable\":true},\"notes\":{\"type\":\"string\",\"nullable\":true},\"occupation\":{\"type\":\"string\",\"nullable\":true},\"patient_phone_numbers\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"number\":{\"type\":\"string\"},\"phone_type\":{\"type\":\"string\",\"enum\":[\"Mobile\",\"Home\",\"Work\",\"Fax\",\"Other\"]}}}},\"reminder_type\":{\"type\":\"string\",\"enum\":[\"SMS\",\"Email\",\"SMS & Email\",\"None\"]},\"accepted_privacy_policy\":{\"type\":\"boolean\",\"nullable\":true},\"address_1\":{\"type\":\"string\",\"nullable\":true},\"address_2\":{\"type\":\"string\",\"nullable\":true},\"city\":{\"type\":\"string\",\"nullable\":true},\"state\":{\"type\":\"string\",\"nullable\":true},\"post_code\":{\"type\":\"string\",\"nullable\":true},\"country\":{\"type\":\"string\",\"nullable\":true}},\"additionalProperties\":false,\"required\":[\"id\",\"first_name\",\"last_name\"]}",
         method: "PATCH",
         path: "/patients/{id}",
         read_only: false,

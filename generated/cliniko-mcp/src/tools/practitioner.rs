@@ -14,7 +14,7 @@ impl crate::runtime::ToolArgs for GetPractitionerArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/practitioners/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request
     }
 }
@@ -108,7 +108,7 @@ impl crate::runtime::ToolArgs for ListPractitionersForAppointmentTypeArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/appointment_types/");
-        request.push_segment(&self.appointment_type_id);
+        request.push_segment("appointment_type_id", &self.appointment_type_id);
         request.push_literal("/practitioners");
         if let ::std::option::Option::Some(value) = &self.page {
             request.query("page", value, true);
@@ -166,7 +166,7 @@ impl crate::runtime::ToolArgs for ListPractitionersForBusinessArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/businesses/");
-        request.push_segment(&self.business_id);
+        request.push_segment("business_id", &self.business_id);
         request.push_literal("/practitioners");
         if let ::std::option::Option::Some(value) = &self.page {
             request.query("page", value, true);
@@ -193,7 +193,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "get_practitioner",
         title: ::std::option::Option::Some("Get practitioner"),
         description: "Get practitioner",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Practitioner ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "GET",
         path: "/practitioners/{id}",
         read_only: true,
@@ -206,6 +207,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("List practitioners"),
         description: "List practitioners",
         input_schema: "{\"type\":\"object\",\"properties\":{\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false}",
+        validation: "{\"type\":\"object\",\"properties\":{\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false}",
         method: "GET",
         path: "/practitioners",
         read_only: true,
@@ -217,7 +219,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "list_practitioners_for_appointment_type",
         title: ::std::option::Option::Some("List practitioners for appointment type"),
         description: "List practitioners for appointment type",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"appointment_type_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false,\"required\":[\"appointment_type_id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"appointment_type_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false,\"required\":[\"appointment_type_id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"appointment_type_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Appointment type ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false,\"required\":[\"appointment_type_id\"]}",
         method: "GET",
         path: "/appointment_types/{appointment_type_id}/practitioners",
         read_only: true,
@@ -229,7 +232,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "list_practitioners_for_business",
         title: ::std::option::Option::Some("List practitioners for business"),
         description: "List practitioners for business",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false,\"required\":[\"business_id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false,\"required\":[\"business_id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Business ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number, from 1.\"},\"per_page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50,\"description\":\"Results per page.\"},\"sort\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Comma-separated fields to sort by, for example `created_at:desc`.\"},\"order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},\"q\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Filters, each `field:operator value`, for example `last_name:=Smith` or `starts_at:>2025-09-01T00:00:00Z`.\"}},\"additionalProperties\":false,\"required\":[\"business_id\"]}",
         method: "GET",
         path: "/businesses/{business_id}/practitioners",
         read_only: true,

@@ -17,7 +17,7 @@ impl crate::runtime::ToolArgs for AppointmentsCancelCreateArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::POST);
         request.push_literal("/api/appointments/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/cancel/");
         if let ::std::option::Option::Some(value) = &self.reason {
             request.json_field("reason", value);
@@ -205,7 +205,7 @@ impl crate::runtime::ToolArgs for AppointmentsPartialUpdateArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::PATCH);
         request.push_literal("/api/appointments/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/");
         if let ::std::option::Option::Some(value) = &self.patient {
             request.json_field("patient", value);
@@ -250,7 +250,7 @@ impl crate::runtime::ToolArgs for AppointmentsRetrieveArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/api/appointments/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/");
         request
     }
@@ -262,7 +262,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "appointments_cancel_create",
         title: ::std::option::Option::None,
         description: "Cancel an appointment and free its slot.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"description\":\"A unique integer value identifying this appointment.\"},\"reason\":{\"type\":\"string\",\"maxLength\":500}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this appointment. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"reason\":{\"type\":\"string\",\"maxLength\":500}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"A unique integer value identifying this appointment. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"reason\":{\"type\":\"string\",\"maxLength\":500}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "POST",
         path: "/api/appointments/{id}/cancel/",
         read_only: false,
@@ -274,7 +275,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "appointments_create",
         title: ::std::option::Option::None,
         description: "Create a appointment.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"patient\":{\"type\":\"integer\"},\"doctor\":{\"type\":\"integer\"},\"slot\":{\"type\":\"integer\"},\"scheduled_at\":{\"type\":\"string\",\"format\":\"date-time\"},\"duration_minutes\":{\"type\":\"integer\",\"minimum\":5,\"maximum\":480},\"status\":{\"type\":\"string\",\"enum\":[\"scheduled\",\"completed\",\"cancelled\"],\"description\":\"* `scheduled` - Scheduled * `completed` - Completed * `cancelled` - Cancelled\"},\"reason\":{\"type\":\"string\",\"maxLength\":500},\"tenant\":{\"type\":\"integer\",\"description\":\"Tenant the row belongs to.\"}},\"additionalProperties\":false,\"required\":[\"patient\",\"doctor\",\"scheduled_at\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"slot\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"scheduled_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"duration_minutes\":{\"type\":\"integer\",\"minimum\":5,\"maximum\":480},\"status\":{\"type\":\"string\",\"enum\":[\"scheduled\",\"completed\",\"cancelled\"],\"description\":\"* `scheduled` - Scheduled * `completed` - Completed * `cancelled` - Cancelled\"},\"reason\":{\"type\":\"string\",\"maxLength\":500},\"tenant\":{\"description\":\"Tenant the row belongs to. String ID of digits, e.g. \\\"1752849161776013508\\\".\",\"type\":\"string\",\"pattern\":\"^[0-9]+$\"}},\"additionalProperties\":false,\"required\":[\"patient\",\"doctor\",\"scheduled_at\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"slot\":{\"nullable\":true,\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"scheduled_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"duration_minutes\":{\"type\":\"integer\",\"minimum\":5,\"maximum\":480},\"status\":{\"type\":\"string\",\"enum\":[\"scheduled\",\"completed\",\"cancelled\"],\"description\":\"* `scheduled` - Scheduled * `completed` - Completed * `cancelled` - Cancelled\"},\"reason\":{\"type\":\"string\",\"maxLength\":500},\"tenant\":{\"description\":\"Tenant the row belongs to. String ID of digits, e.g. \\\"1752849161776013508\\\".\",\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\"}},\"additionalProperties\":false,\"required\":[\"patient\",\"doctor\",\"scheduled_at\"]}",
         method: "POST",
         path: "/api/appointments/",
         read_only: false,
@@ -286,7 +288,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "appointments_list",
         title: ::std::option::Option::None,
         description: "List appointments.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"doctor\":{\"type\":\"integer\"},\"patient\":{\"type\":\"integer\"},\"status\":{\"type\":\"string\",\"enum\":[\"cancelled\",\"completed\",\"scheduled\"],\"description\":\"* `scheduled` - Scheduled * `completed` - Completed * `cancelled` - Cancelled\"},\"date_from\":{\"type\":\"string\",\"format\":\"date\"},\"date_to\":{\"type\":\"string\",\"format\":\"date\"},\"ordering\":{\"type\":\"string\",\"enum\":[\"scheduled_at\",\"-scheduled_at\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"integer\",\"description\":\"Only rows of this tenant (platform admins only).\"}},\"additionalProperties\":false}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"status\":{\"type\":\"string\",\"enum\":[\"cancelled\",\"completed\",\"scheduled\"],\"description\":\"* `scheduled` - Scheduled * `completed` - Completed * `cancelled` - Cancelled\"},\"date_from\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"date_to\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"ordering\":{\"type\":\"string\",\"enum\":[\"scheduled_at\",\"-scheduled_at\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Only rows of this tenant (platform admins only). String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false}",
+        validation: "{\"type\":\"object\",\"properties\":{\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"status\":{\"type\":\"string\",\"enum\":[\"cancelled\",\"completed\",\"scheduled\"],\"description\":\"* `scheduled` - Scheduled * `completed` - Completed * `cancelled` - Cancelled\"},\"date_from\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"date_to\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"ordering\":{\"type\":\"string\",\"enum\":[\"scheduled_at\",\"-scheduled_at\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"Only rows of this tenant (platform admins only). String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false}",
         method: "GET",
         path: "/api/appointments/",
         read_only: true,
@@ -298,7 +301,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "appointments_partial_update",
         title: ::std::option::Option::None,
         description: "Update some fields of a appointment.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"description\":\"A unique integer value identifying this appointment.\"},\"patient\":{\"type\":\"integer\"},\"doctor\":{\"type\":\"integer\"},\"slot\":{\"type\":\"integer\"},\"scheduled_at\":{\"type\":\"string\",\"format\":\"date-time\"},\"duration_minutes\":{\"type\":\"integer\",\"minimum\":5,\"maximum\":480},\"status\":{\"type\":\"string\",\"enum\":[\"scheduled\",\"completed\",\"cancelled\"],\"description\":\"* `scheduled` - Scheduled * `completed` - Completed * `cancelled` - Cancelled\"},\"reason\":{\"type\":\"string\",\"maxLength\":500},\"tenant\":{\"type\":\"integer\",\"description\":\"Tenant the row belongs to.\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this appointment. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"slot\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"scheduled_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"duration_minutes\":{\"type\":\"integer\",\"minimum\":5,\"maximum\":480},\"status\":{\"type\":\"string\",\"enum\":[\"scheduled\",\"completed\",\"cancelled\"],\"description\":\"* `scheduled` - Scheduled * `completed` - Completed * `cancelled` - Cancelled\"},\"reason\":{\"type\":\"string\",\"maxLength\":500},\"tenant\":{\"description\":\"Tenant the row belongs to. String ID of digits, e.g. \\\"1752849161776013508\\\".\",\"type\":\"string\",\"pattern\":\"^[0-9]+$\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"A unique integer value identifying this appointment. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"slot\":{\"nullable\":true,\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"scheduled_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"duration_minutes\":{\"type\":\"integer\",\"minimum\":5,\"maximum\":480},\"status\":{\"type\":\"string\",\"enum\":[\"scheduled\",\"completed\",\"cancelled\"],\"description\":\"* `scheduled` - Scheduled * `completed` - Completed * `cancelled` - Cancelled\"},\"reason\":{\"type\":\"string\",\"maxLength\":500},\"tenant\":{\"description\":\"Tenant the row belongs to. String ID of digits, e.g. \\\"1752849161776013508\\\".\",\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "PATCH",
         path: "/api/appointments/{id}/",
         read_only: false,
@@ -310,7 +314,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "appointments_retrieve",
         title: ::std::option::Option::None,
         description: "Get one appointment.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"description\":\"A unique integer value identifying this appointment.\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this appointment. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"A unique integer value identifying this appointment. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "GET",
         path: "/api/appointments/{id}/",
         read_only: true,

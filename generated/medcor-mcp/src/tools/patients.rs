@@ -133,7 +133,7 @@ impl crate::runtime::ToolArgs for PatientsPartialUpdateArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::PATCH);
         request.push_literal("/api/patients/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/");
         if let ::std::option::Option::Some(value) = &self.first_name {
             request.json_field("first_name", value);
@@ -175,7 +175,7 @@ impl crate::runtime::ToolArgs for PatientsRetrieveArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/api/patients/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/");
         request
     }
@@ -187,7 +187,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "patients_create",
         title: ::std::option::Option::None,
         description: "Create a patient.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"first_name\":{\"type\":\"string\",\"maxLength\":150},\"last_name\":{\"type\":\"string\",\"maxLength\":150},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"maxLength\":254},\"phone\":{\"type\":\"string\",\"pattern\":\"^\\\\+?[0-9 ]{6,20}$\",\"maxLength\":20},\"gender\":{\"anyOf\":[{\"type\":\"string\",\"enum\":[\"female\",\"male\",\"other\"],\"description\":\"* `female` - Female * `male` - Male * `other` - Other\"},{\"type\":\"string\",\"enum\":[\"\"]}]},\"tenant\":{\"type\":\"integer\",\"description\":\"Tenant the row belongs to.\"}},\"additionalProperties\":false,\"required\":[\"first_name\",\"last_name\",\"date_of_birth\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"first_name\":{\"type\":\"string\",\"maxLength\":150},\"last_name\":{\"type\":\"string\",\"maxLength\":150},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"maxLength\":254,\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"phone\":{\"type\":\"string\",\"pattern\":\"^\\\\+?[0-9 ]{6,20}$\",\"maxLength\":20},\"gender\":{\"anyOf\":[{\"type\":\"string\",\"enum\":[\"female\",\"male\",\"other\"],\"description\":\"* `female` - Female * `male` - Male * `other` - Other\"},{\"type\":\"string\",\"enum\":[\"\"]}]},\"tenant\":{\"description\":\"Tenant the row belongs to. String ID of digits, e.g. \\\"1752849161776013508\\\".\",\"type\":\"string\",\"pattern\":\"^[0-9]+$\"}},\"additionalProperties\":false,\"required\":[\"first_name\",\"last_name\",\"date_of_birth\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"first_name\":{\"type\":\"string\",\"maxLength\":150},\"last_name\":{\"type\":\"string\",\"maxLength\":150},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"maxLength\":254,\"nullable\":true,\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"phone\":{\"type\":\"string\",\"pattern\":\"^\\\\+?[0-9 ]{6,20}$\",\"maxLength\":20},\"gender\":{\"anyOf\":[{\"type\":\"string\",\"enum\":[\"female\",\"male\",\"other\"],\"description\":\"* `female` - Female * `male` - Male * `other` - Other\"},{\"type\":\"string\",\"enum\":[\"\"]}],\"nullable\":true},\"medical_record_number\":{\"readOnly\":true},\"tenant\":{\"description\":\"Tenant the row belongs to. String ID of digits, e.g. \\\"1752849161776013508\\\".\",\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\"}},\"additionalProperties\":false,\"required\":[\"first_name\",\"last_name\",\"date_of_birth\"]}",
         method: "POST",
         path: "/api/patients/",
         read_only: false,
@@ -199,7 +200,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "patients_list",
         title: ::std::option::Option::None,
         description: "List patients.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"ordering\":{\"type\":\"string\",\"enum\":[\"last_name\",\"-last_name\",\"created_at\",\"-created_at\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"integer\",\"description\":\"Only rows of this tenant (platform admins only).\"}},\"additionalProperties\":false}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"ordering\":{\"type\":\"string\",\"enum\":[\"last_name\",\"-last_name\",\"created_at\",\"-created_at\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Only rows of this tenant (platform admins only). String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false}",
+        validation: "{\"type\":\"object\",\"properties\":{\"ordering\":{\"type\":\"string\",\"enum\":[\"last_name\",\"-last_name\",\"created_at\",\"-created_at\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"Only rows of this tenant (platform admins only). String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false}",
         method: "GET",
         path: "/api/patients/",
         read_only: true,
@@ -211,7 +213,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "patients_partial_update",
         title: ::std::option::Option::None,
         description: "Update some fields of a patient.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"description\":\"A unique integer value identifying this patient.\"},\"first_name\":{\"type\":\"string\",\"maxLength\":150},\"last_name\":{\"type\":\"string\",\"maxLength\":150},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"maxLength\":254},\"phone\":{\"type\":\"string\",\"pattern\":\"^\\\\+?[0-9 ]{6,20}$\",\"maxLength\":20},\"gender\":{\"anyOf\":[{\"type\":\"string\",\"enum\":[\"female\",\"male\",\"other\"],\"description\":\"* `female` - Female * `male` - Male * `other` - Other\"},{\"type\":\"string\",\"enum\":[\"\"]}]},\"tenant\":{\"type\":\"integer\",\"description\":\"Tenant the row belongs to.\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this patient. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"first_name\":{\"type\":\"string\",\"maxLength\":150},\"last_name\":{\"type\":\"string\",\"maxLength\":150},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"maxLength\":254,\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"phone\":{\"type\":\"string\",\"pattern\":\"^\\\\+?[0-9 ]{6,20}$\",\"maxLength\":20},\"gender\":{\"anyOf\":[{\"type\":\"string\",\"enum\":[\"female\",\"male\",\"other\"],\"description\":\"* `female` - Female * `male` - Male * `other` - Other\"},{\"type\":\"string\",\"enum\":[\"\"]}]},\"tenant\":{\"description\":\"Tenant the row belongs to. String ID of digits, e.g. \\\"1752849161776013508\\\".\",\"type\":\"string\",\"pattern\":\"^[0-9]+$\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"A unique integer value identifying this patient. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"first_name\":{\"type\":\"string\",\"maxLength\":150},\"last_name\":{\"type\":\"string\",\"maxLength\":150},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"maxLength\":254,\"nullable\":true,\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"phone\":{\"type\":\"string\",\"pattern\":\"^\\\\+?[0-9 ]{6,20}$\",\"maxLength\":20},\"gender\":{\"anyOf\":[{\"type\":\"string\",\"enum\":[\"female\",\"male\",\"other\"],\"description\":\"* `female` - Female * `male` - Male * `other` - Other\"},{\"type\":\"string\",\"enum\":[\"\"]}],\"nullable\":true},\"medical_record_number\":{\"readOnly\":true},\"tenant\":{\"description\":\"Tenant the row belongs to. String ID of digits, e.g. \\\"1752849161776013508\\\".\",\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "PATCH",
         path: "/api/patients/{id}/",
         read_only: false,
@@ -223,7 +226,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "patients_retrieve",
         title: ::std::option::Option::None,
         description: "Get one patient.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"description\":\"A unique integer value identifying this patient.\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this patient. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"A unique integer value identifying this patient. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "GET",
         path: "/api/patients/{id}/",
         read_only: true,

@@ -60,7 +60,7 @@ impl crate::runtime::ToolArgs for SubscriptionPlansRetrieveArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/api/subscription-plans/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/");
         request
     }
@@ -80,7 +80,7 @@ impl crate::runtime::ToolArgs for SubscriptionsCancelCreateArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::POST);
         request.push_literal("/api/subscriptions/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/cancel/");
         request
     }
@@ -165,7 +165,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "subscription_plans_list",
         title: ::std::option::Option::None,
         description: "List subscription plans.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"ordering\":{\"type\":\"string\",\"enum\":[\"price\",\"-price\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"integer\",\"description\":\"Only rows of this tenant (platform admins only).\"}},\"additionalProperties\":false}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"ordering\":{\"type\":\"string\",\"enum\":[\"price\",\"-price\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Only rows of this tenant (platform admins only). String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false}",
+        validation: "{\"type\":\"object\",\"properties\":{\"ordering\":{\"type\":\"string\",\"enum\":[\"price\",\"-price\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"Only rows of this tenant (platform admins only). String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false}",
         method: "GET",
         path: "/api/subscription-plans/",
         read_only: true,
@@ -177,7 +178,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "subscription_plans_retrieve",
         title: ::std::option::Option::None,
         description: "Get one subscription plan.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"description\":\"A unique integer value identifying this subscription plan.\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this subscription plan. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"A unique integer value identifying this subscription plan. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "GET",
         path: "/api/subscription-plans/{id}/",
         read_only: true,
@@ -189,7 +191,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "subscriptions_cancel_create",
         title: ::std::option::Option::None,
         description: "Cancel a subscription at the end of its period.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"description\":\"A unique integer value identifying this subscription.\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this subscription. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"A unique integer value identifying this subscription. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "POST",
         path: "/api/subscriptions/{id}/cancel/",
         read_only: false,
@@ -201,7 +204,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "subscriptions_create",
         title: ::std::option::Option::None,
         description: "Create a subscription.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"tenant\":{\"type\":\"integer\"},\"plan\":{\"type\":\"integer\"},\"auto_renew\":{\"type\":\"boolean\"}},\"additionalProperties\":false,\"required\":[\"tenant\",\"plan\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"tenant\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"plan\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"auto_renew\":{\"type\":\"boolean\"}},\"additionalProperties\":false,\"required\":[\"tenant\",\"plan\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"tenant\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"plan\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"status\":{\"readOnly\":true},\"started_at\":{\"readOnly\":true},\"auto_renew\":{\"type\":\"boolean\"}},\"additionalProperties\":false,\"required\":[\"tenant\",\"plan\"]}",
         method: "POST",
         path: "/api/subscriptions/",
         read_only: false,
@@ -213,7 +217,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "subscriptions_list",
         title: ::std::option::Option::None,
         description: "List subscriptions.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"ordering\":{\"type\":\"string\",\"enum\":[\"started_at\",\"-started_at\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"integer\",\"description\":\"Only rows of this tenant (platform admins only).\"}},\"additionalProperties\":false}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"ordering\":{\"type\":\"string\",\"enum\":[\"started_at\",\"-started_at\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Only rows of this tenant (platform admins only). String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false}",
+        validation: "{\"type\":\"object\",\"properties\":{\"ordering\":{\"type\":\"string\",\"enum\":[\"started_at\",\"-started_at\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"Only rows of this tenant (platform admins only). String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false}",
         method: "GET",
         path: "/api/subscriptions/",
         read_only: true,

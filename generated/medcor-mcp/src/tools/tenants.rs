@@ -132,7 +132,7 @@ impl crate::runtime::ToolArgs for TenantsPartialUpdateArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::PATCH);
         request.push_literal("/api/tenants/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/");
         if let ::std::option::Option::Some(value) = &self.name {
             request.json_field("name", value);
@@ -165,7 +165,7 @@ impl crate::runtime::ToolArgs for TenantsRetrieveArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/api/tenants/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/");
         request
     }
@@ -177,7 +177,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "domains_create",
         title: ::std::option::Option::None,
         description: "Attach a domain name to a tenant.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"domain\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":253},\"tenant\":{\"type\":\"integer\"},\"is_primary\":{\"type\":\"boolean\"}},\"additionalProperties\":false,\"required\":[\"domain\",\"tenant\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"domain\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":253},\"tenant\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"is_primary\":{\"type\":\"boolean\"}},\"additionalProperties\":false,\"required\":[\"domain\",\"tenant\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"domain\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":253},\"tenant\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"is_primary\":{\"type\":\"boolean\"}},\"additionalProperties\":false,\"required\":[\"domain\",\"tenant\"]}",
         method: "POST",
         path: "/api/domains/",
         read_only: false,
@@ -189,7 +190,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "tenants_create",
         title: ::std::option::Option::None,
         description: "Create a tenant.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":150},\"schema_name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9_]+$\",\"maxLength\":63},\"is_active\":{\"type\":\"boolean\"},\"paid_until\":{\"type\":\"string\",\"format\":\"date\"}},\"additionalProperties\":false,\"required\":[\"name\",\"schema_name\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":150},\"schema_name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9_]+$\",\"maxLength\":63},\"is_active\":{\"type\":\"boolean\"},\"paid_until\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"}},\"additionalProperties\":false,\"required\":[\"name\",\"schema_name\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":150},\"schema_name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9_]+$\",\"maxLength\":63},\"is_active\":{\"type\":\"boolean\"},\"paid_until\":{\"type\":\"string\",\"format\":\"date\",\"nullable\":true,\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"}},\"additionalProperties\":false,\"required\":[\"name\",\"schema_name\"]}",
         method: "POST",
         path: "/api/tenants/",
         read_only: false,
@@ -201,7 +203,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "tenants_list",
         title: ::std::option::Option::None,
         description: "List tenants.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"ordering\":{\"type\":\"string\",\"enum\":[\"name\",\"-name\",\"created_at\",\"-created_at\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"integer\",\"description\":\"Only rows of this tenant (platform admins only).\"}},\"additionalProperties\":false}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"ordering\":{\"type\":\"string\",\"enum\":[\"name\",\"-name\",\"created_at\",\"-created_at\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Only rows of this tenant (platform admins only). String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false}",
+        validation: "{\"type\":\"object\",\"properties\":{\"ordering\":{\"type\":\"string\",\"enum\":[\"name\",\"-name\",\"created_at\",\"-created_at\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"Only rows of this tenant (platform admins only). String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false}",
         method: "GET",
         path: "/api/tenants/",
         read_only: true,
@@ -213,7 +216,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "tenants_partial_update",
         title: ::std::option::Option::None,
         description: "Update some fields of a tenant.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"description\":\"A unique integer value identifying this tenant.\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"schema_name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9_]+$\",\"maxLength\":63},\"is_active\":{\"type\":\"boolean\"},\"paid_until\":{\"type\":\"string\",\"format\":\"date\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this tenant. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"schema_name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9_]+$\",\"maxLength\":63},\"is_active\":{\"type\":\"boolean\"},\"paid_until\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"A unique integer value identifying this tenant. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"schema_name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9_]+$\",\"maxLength\":63},\"is_active\":{\"type\":\"boolean\"},\"paid_until\":{\"type\":\"string\",\"format\":\"date\",\"nullable\":true,\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "PATCH",
         path: "/api/tenants/{id}/",
         read_only: false,
@@ -225,7 +229,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "tenants_retrieve",
         title: ::std::option::Option::None,
         description: "Get one tenant.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"description\":\"A unique integer value identifying this tenant.\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this tenant. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"A unique integer value identifying this tenant. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "GET",
         path: "/api/tenants/{id}/",
         read_only: true,

@@ -61,7 +61,7 @@ impl crate::runtime::ToolArgs for TreatmentsDestroyArgs {
             ::reqwest::Method::DELETE,
         );
         request.push_literal("/api/treatments/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/");
         request
     }
@@ -154,7 +154,7 @@ impl crate::runtime::ToolArgs for TreatmentsPartialUpdateArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::PATCH);
         request.push_literal("/api/treatments/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/");
         if let ::std::option::Option::Some(value) = &self.patient {
             request.json_field("patient", value);
@@ -196,7 +196,7 @@ impl crate::runtime::ToolArgs for TreatmentsRetrieveArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/api/treatments/");
-        request.push_segment(&self.id);
+        request.push_segment("id", &self.id);
         request.push_literal("/");
         request
     }
@@ -208,7 +208,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "treatments_create",
         title: ::std::option::Option::None,
         description: "Create a treatment.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"patient\":{\"type\":\"integer\"},\"doctor\":{\"type\":\"integer\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"notes\":{\"type\":\"string\"},\"started_on\":{\"type\":\"string\",\"format\":\"date\"},\"ended_on\":{\"type\":\"string\",\"format\":\"date\"},\"cost\":{\"type\":\"string\",\"format\":\"decimal\",\"pattern\":\"^-?\\\\d{0,8}(?:\\\\.\\\\d{0,2})?$\"}},\"additionalProperties\":false,\"required\":[\"patient\",\"doctor\",\"name\",\"started_on\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"notes\":{\"type\":\"string\"},\"started_on\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"ended_on\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"cost\":{\"type\":\"string\",\"format\":\"decimal\",\"pattern\":\"^-?\\\\d{0,8}(?:\\\\.\\\\d{0,2})?$\",\"description\":\"Decimal number as a string, e.g. \\\"12.50\\\".\"}},\"additionalProperties\":false,\"required\":[\"patient\",\"doctor\",\"name\",\"started_on\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"notes\":{\"type\":\"string\"},\"started_on\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"ended_on\":{\"type\":\"string\",\"format\":\"date\",\"nullable\":true,\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"cost\":{\"type\":\"string\",\"format\":\"decimal\",\"pattern\":\"^-?\\\\d{0,8}(?:\\\\.\\\\d{0,2})?$\",\"description\":\"Decimal number as a string, e.g. \\\"12.50\\\".\"}},\"additionalProperties\":false,\"required\":[\"patient\",\"doctor\",\"name\",\"started_on\"]}",
         method: "POST",
         path: "/api/treatments/",
         read_only: false,
@@ -220,7 +221,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "treatments_destroy",
         title: ::std::option::Option::None,
         description: "Delete a treatment.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"description\":\"A unique integer value identifying this treatment.\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this treatment. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"A unique integer value identifying this treatment. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "DELETE",
         path: "/api/treatments/{id}/",
         read_only: false,
@@ -232,7 +234,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "treatments_list",
         title: ::std::option::Option::None,
         description: "List treatments.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"patient\":{\"type\":\"integer\"},\"ordering\":{\"type\":\"string\",\"enum\":[\"started_on\",\"-started_on\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"integer\",\"description\":\"Only rows of this tenant (platform admins only).\"}},\"additionalProperties\":false}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"ordering\":{\"type\":\"string\",\"enum\":[\"started_on\",\"-started_on\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Only rows of this tenant (platform admins only). String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false}",
+        validation: "{\"type\":\"object\",\"properties\":{\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"ordering\":{\"type\":\"string\",\"enum\":[\"started_on\",\"-started_on\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"Only rows of this tenant (platform admins only). String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false}",
         method: "GET",
         path: "/api/treatments/",
         read_only: true,
@@ -244,7 +247,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "treatments_partial_update",
         title: ::std::option::Option::None,
         description: "Update some fields of a treatment.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"description\":\"A unique integer value identifying this treatment.\"},\"patient\":{\"type\":\"integer\"},\"doctor\":{\"type\":\"integer\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"notes\":{\"type\":\"string\"},\"started_on\":{\"type\":\"string\",\"format\":\"date\"},\"ended_on\":{\"type\":\"string\",\"format\":\"date\"},\"cost\":{\"type\":\"string\",\"format\":\"decimal\",\"pattern\":\"^-?\\\\d{0,8}(?:\\\\.\\\\d{0,2})?$\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this treatment. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"notes\":{\"type\":\"string\"},\"started_on\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"ended_on\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"cost\":{\"type\":\"string\",\"format\":\"decimal\",\"pattern\":\"^-?\\\\d{0,8}(?:\\\\.\\\\d{0,2})?$\",\"description\":\"Decimal number as a string, e.g. \\\"12.50\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"A unique integer value identifying this treatment. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"notes\":{\"type\":\"string\"},\"started_on\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"ended_on\":{\"type\":\"string\",\"format\":\"date\",\"nullable\":true,\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"cost\":{\"type\":\"string\",\"format\":\"decimal\",\"pattern\":\"^-?\\\\d{0,8}(?:\\\\.\\\\d{0,2})?$\",\"description\":\"Decimal number as a string, e.g. \\\"12.50\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "PATCH",
         path: "/api/treatments/{id}/",
         read_only: false,
@@ -256,7 +260,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "treatments_retrieve",
         title: ::std::option::Option::None,
         description: "Get one treatment.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"description\":\"A unique integer value identifying this treatment.\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this treatment. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"A unique integer value identifying this treatment. String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "GET",
         path: "/api/treatments/{id}/",
         read_only: true,

@@ -8,6 +8,7 @@ pub mod request;
 pub mod results;
 pub mod server;
 pub mod upstream;
+pub mod validate;
 
 pub use cli::main;
 pub use descriptor::{ApiDescriptor, AuthSpec, InjectedSpec, ParamLocation, ToolArgs, ToolSpec, build};

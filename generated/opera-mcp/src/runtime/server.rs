@@ -13,8 +13,9 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
 use super::descriptor::{ApiDescriptor, ToolSpec};
-use super::results;
+use super::results::{self, CallContext};
 use super::upstream::Upstream;
+use super::validate;
 
 /// The server state shared by every session.
 #[derive(Clone)]
@@ -22,6 +23,7 @@ pub struct McpServer {
     api: &'static ApiDescriptor,
     tools: Arc<Vec<Tool>>,
     specs: Arc<BTreeMap<&'static str, &'static ToolSpec>>,
+    validators: Arc<BTreeMap<&'static str, validate::Schema>>,
     upstream: Arc<Upstream>,
 }
 
@@ -34,7 +36,20 @@ impl McpServer {
     ) -> Result<Self, String> {
         let specs: BTreeMap<_, _> = tools.iter().flat_map(|group| group.iter()).map(|spec| (spec.name, spec)).collect();
         let tools = specs.values().map(|spec| tool(spec)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { api, tools: Arc::new(tools), specs: Arc::new(specs), upstream: Arc::new(upstream) })
+        let validators = specs
+            .values()
+            .map(|spec| {
+                let schema = validate::Schema::compile(spec.validation).map_err(|e| format!("tool `{}`: {e}", spec.name))?;
+                Ok((spec.name, schema))
+            })
+            .collect::<Result<BTreeMap<_, _>, String>>()?;
+        Ok(Self {
+            api,
+            tools: Arc::new(tools),
+            specs: Arc::new(specs),
+            validators: Arc::new(validators),
+            upstream: Arc::new(upstream),
+        })
     }
 }
 
@@ -83,22 +98,36 @@ impl ServerHandler for McpServer {
             return Err(ErrorData::invalid_params(format!("unknown tool `{}`", request.name), None));
         };
         let started = Instant::now();
-        let outcome = match (spec.build)(request.arguments.unwrap_or_default()) {
-            Err(message) => {
-                tracing::info!(tool = spec.name, outcome = "invalid_arguments", "tool call refused");
-                return Ok(results::invalid_arguments(message).into());
+        let mut arguments = serde_json::Value::Object(request.arguments.unwrap_or_default());
+        if let Some(validator) = self.validators.get(spec.name) {
+            let violations = validator.check(&mut arguments);
+            if !violations.is_empty() {
+                tracing::info!(tool = spec.name, outcome = "invalid_arguments", problems = violations.len(), "tool call refused");
+                return Ok(results::invalid_arguments(spec, &violations).into());
             }
-            Ok(upstream_request) => self.upstream.send(upstream_request).await,
+        }
+        let serde_json::Value::Object(arguments) = arguments else {
+            return Ok(results::unusable_arguments(spec, "the arguments are not an object").into());
         };
+        let upstream_request = match (spec.build)(arguments) {
+            Ok(upstream_request) => upstream_request,
+            Err(detail) => {
+                tracing::warn!(tool = spec.name, outcome = "unusable_arguments", "tool call refused");
+                return Ok(results::unusable_arguments(spec, &detail).into());
+            }
+        };
+        let path_params = upstream_request.path_params.clone();
+        let call = CallContext { api: self.api, tool: spec, path_params: &path_params };
+        let outcome = self.upstream.send(upstream_request).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let result = match outcome {
             Ok(response) => {
                 tracing::info!(tool = spec.name, status = response.status.as_u16(), elapsed_ms, "tool call");
-                results::from_response(spec, response)
+                results::from_response(&call, response)
             }
             Err(error) => {
                 tracing::warn!(tool = spec.name, elapsed_ms, "tool call failed before a response");
-                results::from_error(spec, error)
+                results::from_error(&call, error)
             }
         };
         Ok(result.into())
@@ -129,12 +158,12 @@ mod tests {
     }
 
     #[test]
-    fn unknown_arguments_are_refused_before_any_request() {
+    fn every_validation_schema_compiles_and_refuses_unknown_fields() {
         for spec in crate::tools::TOOLS.iter().flat_map(|group| group.iter()) {
-            let mut arguments = JsonObject::new();
-            arguments.insert("surely_not_a_parameter".into(), serde_json::Value::Bool(true));
-            let message = (spec.build)(arguments).unwrap_err();
-            assert!(message.contains("surely_not_a_parameter"), "{}: {message}", spec.name);
+            let validator = validate::Schema::compile(spec.validation).unwrap();
+            let mut arguments = serde_json::json!({"surely_not_a_parameter": true});
+            let violations = validator.check(&mut arguments);
+            assert!(violations.iter().any(|v| v.path == "surely_not_a_parameter"), "{}: {violations:?}", spec.name);
         }
     }
 }

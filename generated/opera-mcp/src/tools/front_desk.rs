@@ -34,9 +34,9 @@ impl crate::runtime::ToolArgs for DeleteCheckinArgs {
             ::reqwest::Method::DELETE,
         );
         request.push_literal("/fof/v1/hotels/");
-        request.push_segment(&self.hotel_id);
+        request.push_segment("hotelId", &self.hotel_id);
         request.push_literal("/reservations/");
-        request.push_segment(&self.reservation_id);
+        request.push_segment("reservationId", &self.reservation_id);
         request.push_literal("/checkIns");
         if let ::std::option::Option::Some(value) = &self.x_request_id {
             request.header("x-request-id", value);
@@ -91,7 +91,7 @@ impl crate::runtime::ToolArgs for GetArrivalsArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/fof/v1/hotels/");
-        request.push_segment(&self.hotel_id);
+        request.push_segment("hotelId", &self.hotel_id);
         request.push_literal("/arrivals");
         if let ::std::option::Option::Some(value) = &self.arrival_date {
             request.query("arrivalDate", value, true);
@@ -155,7 +155,7 @@ impl crate::runtime::ToolArgs for GetDeparturesArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/fof/v1/hotels/");
-        request.push_segment(&self.hotel_id);
+        request.push_segment("hotelId", &self.hotel_id);
         request.push_literal("/departures");
         if let ::std::option::Option::Some(value) = &self.departure_date {
             request.query("departureDate", value, true);
@@ -208,9 +208,9 @@ impl crate::runtime::ToolArgs for GetRegistrationCardArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/fof/v1/hotels/");
-        request.push_segment(&self.hotel_id);
+        request.push_segment("hotelId", &self.hotel_id);
         request.push_literal("/reservations/");
-        request.push_segment(&self.reservation_id);
+        request.push_segment("reservationId", &self.reservation_id);
         request.push_literal("/registrationCard");
         if let ::std::option::Option::Some(value) = &self.x_request_id {
             request.header("x-request-id", value);
@@ -262,9 +262,9 @@ impl crate::runtime::ToolArgs for PostAdvanceCheckInArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::POST);
         request.push_literal("/fof/v1/hotels/");
-        request.push_segment(&self.hotel_id);
+        request.push_segment("hotelId", &self.hotel_id);
         request.push_literal("/reservations/");
-        request.push_segment(&self.reservation_id);
+        request.push_segment("reservationId", &self.reservation_id);
         request.push_literal("/advanceCheckIns");
         if let ::std::option::Option::Some(value) = &self.x_request_id {
             request.header("x-request-id", value);
@@ -323,9 +323,9 @@ impl crate::runtime::ToolArgs for PostCheckInArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::POST);
         request.push_literal("/fof/v1/hotels/");
-        request.push_segment(&self.hotel_id);
+        request.push_segment("hotelId", &self.hotel_id);
         request.push_literal("/reservations/");
-        request.push_segment(&self.reservation_id);
+        request.push_segment("reservationId", &self.reservation_id);
         request.push_literal("/checkIns");
         if let ::std::option::Option::Some(value) = &self.x_request_id {
             request.header("x-request-id", value);
@@ -380,9 +380,9 @@ impl crate::runtime::ToolArgs for PostCheckOutArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::POST);
         request.push_literal("/fof/v1/hotels/");
-        request.push_segment(&self.hotel_id);
+        request.push_segment("hotelId", &self.hotel_id);
         request.push_literal("/reservations/");
-        request.push_segment(&self.reservation_id);
+        request.push_segment("reservationId", &self.reservation_id);
         request.push_literal("/checkOuts");
         if let ::std::option::Option::Some(value) = &self.x_request_id {
             request.header("x-request-id", value);
@@ -439,9 +439,9 @@ impl crate::runtime::ToolArgs for PostRoomAssignmentArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::POST);
         request.push_literal("/fof/v1/hotels/");
-        request.push_segment(&self.hotel_id);
+        request.push_segment("hotelId", &self.hotel_id);
         request.push_literal("/reservations/");
-        request.push_segment(&self.reservation_id);
+        request.push_segment("reservationId", &self.reservation_id);
         request.push_literal("/roomAssignments");
         if let ::std::option::Option::Some(value) = &self.x_request_id {
             request.header("x-request-id", value);
@@ -465,6 +465,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("Reverse a check-in"),
         description: "Reverse a check-in\n\nUndo a check-in made in error.\n\nOperationId:deleteCheckin",
         input_schema: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"reservationId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique OPERA ID of the reservation.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"reservationId\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"reservationId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique OPERA ID of the reservation.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"reservationId\"]}",
         method: "DELETE",
         path: "/fof/v1/hotels/{hotelId}/reservations/{reservationId}/checkIns",
         read_only: false,
@@ -476,7 +477,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "get_arrivals",
         title: ::std::option::Option::Some("List arrivals"),
         description: "List arrivals\n\nReservations arriving on a date.\n\nOperationId:getArrivals",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"arrivalDate\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Arrival date.\"},\"limit\":{\"type\":\"integer\",\"maximum\":200,\"description\":\"Indicates maximum number of records a Web Service should return.\"},\"offset\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"Index or initial index of the set (page) being requested.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"}},\"additionalProperties\":false,\"required\":[\"hotelId\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"arrivalDate\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Arrival date. Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"limit\":{\"type\":\"integer\",\"maximum\":200,\"description\":\"Indicates maximum number of records a Web Service should return.\"},\"offset\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"Index or initial index of the set (page) being requested.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"}},\"additionalProperties\":false,\"required\":[\"hotelId\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"arrivalDate\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Arrival date. Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"limit\":{\"type\":\"integer\",\"maximum\":200,\"description\":\"Indicates maximum number of records a Web Service should return.\"},\"offset\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"Index or initial index of the set (page) being requested.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"}},\"additionalProperties\":false,\"required\":[\"hotelId\"]}",
         method: "GET",
         path: "/fof/v1/hotels/{hotelId}/arrivals",
         read_only: true,
@@ -488,7 +490,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "get_departures",
         title: ::std::option::Option::Some("List departures"),
         description: "List departures\n\nReservations departing on a date.\n\nOperationId:getDepartures",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"departureDate\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Departure date.\"},\"limit\":{\"type\":\"integer\",\"maximum\":200,\"description\":\"Indicates maximum number of records a Web Service should return.\"},\"offset\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"Index or initial index of the set (page) being requested.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"}},\"additionalProperties\":false,\"required\":[\"hotelId\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"departureDate\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Departure date. Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"limit\":{\"type\":\"integer\",\"maximum\":200,\"description\":\"Indicates maximum number of records a Web Service should return.\"},\"offset\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"Index or initial index of the set (page) being requested.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"}},\"additionalProperties\":false,\"required\":[\"hotelId\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"departureDate\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Departure date. Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"limit\":{\"type\":\"integer\",\"maximum\":200,\"description\":\"Indicates maximum number of records a Web Service should return.\"},\"offset\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"Index or initial index of the set (page) being requested.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"}},\"additionalProperties\":false,\"required\":[\"hotelId\"]}",
         method: "GET",
         path: "/fof/v1/hotels/{hotelId}/departures",
         read_only: true,
@@ -501,6 +504,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("Get the registration card"),
         description: "Get the registration card\n\nThe registration card of a reservation as text fields.\n\nOperationId:getRegistrationCard",
         input_schema: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"reservationId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique OPERA ID of the reservation.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"reservationId\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"reservationId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique OPERA ID of the reservation.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"reservationId\"]}",
         method: "GET",
         path: "/fof/v1/hotels/{hotelId}/reservations/{reservationId}/registrationCard",
         read_only: true,
@@ -512,7 +516,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "post_advance_check_in",
         title: ::std::option::Option::Some("Advance check-in"),
         description: "Advance check-in\n\nMark the reservation as checked in before the room is ready.\n\nOperationId:postAdvanceCheckIn",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"reservationId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique OPERA ID of the reservation.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"},\"expectedReturnTime\":{\"type\":\"string\",\"format\":\"date-time\"},\"eTRComments\":{\"type\":\"string\"}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"reservationId\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"reservationId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique OPERA ID of the reservation.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"},\"expectedReturnTime\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"eTRComments\":{\"type\":\"string\"}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"reservationId\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"reservationId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique OPERA ID of the reservation.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"},\"expectedReturnTime\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"eTRComments\":{\"type\":\"string\"}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"reservationId\"]}",
         method: "POST",
         path: "/fof/v1/hotels/{hotelId}/reservations/{reservationId}/advanceCheckIns",
         read_only: false,
@@ -524,7 +529,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "post_check_in",
         title: ::std::option::Option::Some("Check in a reservation"),
         description: "Check in a reservation\n\nCheck the guest in to the assigned room.\n\nOperationId:postCheckIn",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"reservationId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique OPERA ID of the reservation.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"},\"reservation\":{\"type\":\"object\",\"properties\":{\"reservationIdList\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},\"type\":{\"type\":\"string\",\"description\":\"Type of the ID, for example Reservation or Confirmation.\"}}}},\"roomId\":{\"type\":\"string\"},\"arrivalTime\":{\"type\":\"string\",\"format\":\"date-time\"}}},\"override\":{\"type\":\"boolean\",\"description\":\"Check in even when the room is not clean.\"}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"reservationId\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"reservationId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique OPERA ID of the reservation.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"},\"reservation\":{\"type\":\"object\",\"properties\":{\"reservationIdList\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},\"type\":{\"type\":\"string\",\"description\":\"Type of the ID, for example Reservation or Confirmation.\"}}}},\"roomId\":{\"type\":\"string\"},\"arrivalTime\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"}}},\"override\":{\"type\":\"boolean\",\"description\":\"Check in even when the room is not clean.\"}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"reservationId\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"reservationId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique OPERA ID of the reservation.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"},\"reservation\":{\"type\":\"object\",\"properties\":{\"reservationIdList\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},\"type\":{\"type\":\"string\",\"description\":\"Type of the ID, for example Reservation or Confirmation.\"}}}},\"roomId\":{\"type\":\"string\"},\"arrivalTime\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"}}},\"override\":{\"type\":\"boolean\",\"description\":\"Check in even when the room is not clean.\"}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"reservationId\"]}",
         method: "POST",
         path: "/fof/v1/hotels/{hotelId}/reservations/{reservationId}/checkIns",
         read_only: false,
@@ -537,6 +543,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("Check out a reservation"),
         description: "Check out a reservation\n\nCheck the guest out; the folio must be settled.\n\nOperationId:postCheckOut",
         input_schema: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"reservationId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique OPERA ID of the reservation.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"},\"checkOutInstructions\":{\"type\":\"object\",\"properties\":{\"folioSettled\":{\"type\":\"boolean\"},\"sendFolio\":{\"type\":\"boolean\"},\"emailAddress\":{\"type\":\"string\"}}}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"reservationId\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"reservationId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique OPERA ID of the reservation.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"},\"checkOutInstructions\":{\"type\":\"object\",\"properties\":{\"folioSettled\":{\"type\":\"boolean\"},\"sendFolio\":{\"type\":\"boolean\"},\"emailAddress\":{\"type\":\"string\"}}}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"reservationId\"]}",
         method: "POST",
         path: "/fof/v1/hotels/{hotelId}/reservations/{reservationId}/checkOuts",
         read_only: false,
@@ -549,6 +556,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("Assign a room"),
         description: "Assign a room to a reservation.\n\nOperationId:postRoomAssignment",
         input_schema: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"reservationId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique OPERA ID of the reservation.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"},\"roomId\":{\"type\":\"string\",\"maxLength\":20},\"overrideInstructions\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[\"Occupied\",\"Dirty\",\"OutOfOrder\"]}}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"reservationId\",\"roomId\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"reservationId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique OPERA ID of the reservation.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"},\"roomId\":{\"type\":\"string\",\"maxLength\":20},\"overrideInstructions\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[\"Occupied\",\"Dirty\",\"OutOfOrder\"]}}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"reservationId\",\"roomId\"]}",
         method: "POST",
         path: "/fof/v1/hotels/{hotelId}/reservations/{reservationId}/roomAssignments",
         read_only: false,

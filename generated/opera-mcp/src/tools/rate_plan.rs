@@ -32,9 +32,9 @@ impl crate::runtime::ToolArgs for GetRatePlanArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/rtp/v1/hotels/");
-        request.push_segment(&self.hotel_id);
+        request.push_segment("hotelId", &self.hotel_id);
         request.push_literal("/ratePlans/");
-        request.push_segment(&self.rate_plan_code);
+        request.push_segment("ratePlanCode", &self.rate_plan_code);
         if let ::std::option::Option::Some(value) = &self.x_request_id {
             request.header("x-request-id", value);
         }
@@ -94,7 +94,7 @@ impl crate::runtime::ToolArgs for GetRatePlansByHotelArgs {
     fn to_request(&self) -> crate::runtime::UpstreamRequest {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::GET);
         request.push_literal("/rtp/v1/hotels/");
-        request.push_segment(&self.hotel_id);
+        request.push_segment("hotelId", &self.hotel_id);
         request.push_literal("/ratePlans");
         if let ::std::option::Option::Some(value) = &self.sell_date {
             request.query("sellDate", value, true);
@@ -125,6 +125,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         title: ::std::option::Option::Some("Get a rate plan"),
         description: "Get a rate plan\n\nOne rate plan with its rules.\n\nOperationId:getRatePlan",
         input_schema: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"ratePlanCode\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":20,\"description\":\"Rate plan code.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"ratePlanCode\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"ratePlanCode\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":20,\"description\":\"Rate plan code.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"}},\"additionalProperties\":false,\"required\":[\"hotelId\",\"ratePlanCode\"]}",
         method: "GET",
         path: "/rtp/v1/hotels/{hotelId}/ratePlans/{ratePlanCode}",
         read_only: true,
@@ -136,7 +137,8 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "get_rate_plans_by_hotel",
         title: ::std::option::Option::Some("List rate plans"),
         description: "List rate plans\n\nRate plans of a hotel, optionally only those sellable on a date.\n\nOperationId:getRatePlansByHotel",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"sellDate\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date the rate must be sellable on.\"},\"ratePlanCodes\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Rate plan codes.\"},\"limit\":{\"type\":\"integer\",\"maximum\":200,\"description\":\"Indicates maximum number of records a Web Service should return.\"},\"offset\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"Index or initial index of the set (page) being requested.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"}},\"additionalProperties\":false,\"required\":[\"hotelId\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"sellDate\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date the rate must be sellable on. Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"ratePlanCodes\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Rate plan codes.\"},\"limit\":{\"type\":\"integer\",\"maximum\":200,\"description\":\"Indicates maximum number of records a Web Service should return.\"},\"offset\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"Index or initial index of the set (page) being requested.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"}},\"additionalProperties\":false,\"required\":[\"hotelId\"]}",
+        validation: "{\"type\":\"object\",\"properties\":{\"hotelId\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2000,\"description\":\"Unique ID of the hotel where this request is targeted.\"},\"sellDate\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date the rate must be sellable on. Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"ratePlanCodes\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Rate plan codes.\"},\"limit\":{\"type\":\"integer\",\"maximum\":200,\"description\":\"Indicates maximum number of records a Web Service should return.\"},\"offset\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"Index or initial index of the set (page) being requested.\"},\"x-request-id\":{\"type\":\"string\",\"description\":\"Unique ID of the request, for tracing\"},\"Accept-Language\":{\"type\":\"string\",\"description\":\"Language code\"}},\"additionalProperties\":false,\"required\":[\"hotelId\"]}",
         method: "GET",
         path: "/rtp/v1/hotels/{hotelId}/ratePlans",
         read_only: true,

@@ -1,0 +1,115 @@
+//! From the validation schema to what `tools/list` advertises: format rules written into the
+//! descriptions (so models get values right the first time), and the validator's markers removed.
+
+use serde_json::{Map, Value};
+
+/// Example ID used in descriptions and messages: above 2^53, so exact only as a string.
+pub const EXAMPLE_ID: &str = "1752849161776013508";
+
+/// Adds the format rule of every node with a format or an ID marker to its description.
+pub fn add_hints(schema: &mut Value) {
+    let Value::Object(map) = schema else { return };
+    if let Some(hint) = hint(map) {
+        let description = match map.get("description").and_then(Value::as_str) {
+            Some(text) if !text.contains(&hint) => {
+                let text = text.trim_end();
+                let stop = if text.ends_with(['.', '!', '?', ':', ';']) { "" } else { "." };
+                format!("{text}{stop} {hint}")
+            }
+            Some(text) => text.to_string(),
+            None => hint,
+        };
+        map.insert("description".into(), Value::String(description));
+    }
+    for key in ["properties", "items", "additionalProperties", "anyOf"] {
+        match map.get_mut(key) {
+            Some(Value::Object(children)) if key == "properties" => children.values_mut().for_each(add_hints),
+            Some(Value::Array(children)) => children.iter_mut().for_each(add_hints),
+            Some(child @ Value::Object(_)) => add_hints(child),
+            _ => {}
+        }
+    }
+}
+
+fn hint(map: &Map<String, Value>) -> Option<String> {
+    if map.contains_key("x-id") {
+        return Some(format!("String ID of digits, e.g. \"{EXAMPLE_ID}\"."));
+    }
+    let text = match map.get("format").and_then(Value::as_str)? {
+        "date-time" => {
+            "UTC date-time (RFC 3339), e.g. \"2025-09-05T10:00:00Z\"; a time with an offset such as +10:00 is converted to UTC."
+        }
+        "date" => "Date as YYYY-MM-DD, e.g. \"2025-09-05\".",
+        "time" => "Time as HH:MM:SS, e.g. \"14:30:00\".",
+        "email" => "E-mail address, e.g. \"name@example.com\".",
+        "uuid" => "UUID, e.g. \"123e4567-e89b-12d3-a456-426614174000\".",
+        "uri" => "Absolute URI, e.g. \"https://example.com/\".",
+        "decimal" => "Decimal number as a string, e.g. \"12.50\".",
+        _ => return None,
+    };
+    Some(text.to_string())
+}
+
+/// The schema without the validator's markers: no `nullable`, `x-` keywords or `readOnly`
+/// properties (a read-only property is not an input).
+pub fn advertised(schema: &Value) -> Value {
+    match schema {
+        Value::Object(map) => {
+            let mut out = Map::new();
+            for (key, value) in map {
+                match key.as_str() {
+                    "nullable" | "readOnly" | "writeOnly" => {}
+                    _ if key.starts_with("x-") => {}
+                    "enum" | "default" | "example" => {
+                        out.insert(key.clone(), value.clone());
+                    }
+                    "properties" => {
+                        let properties = value
+                            .as_object()
+                            .into_iter()
+                            .flatten()
+                            .filter(|(_, property)| property.get("readOnly") != Some(&Value::Bool(true)))
+                            .map(|(name, property)| (name.clone(), advertised(property)))
+                            .collect();
+                        out.insert(key.clone(), Value::Object(properties));
+                    }
+                    _ => {
+                        out.insert(key.clone(), advertised(value));
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(advertised).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn markers_are_stripped_and_read_only_properties_dropped() {
+        let schema = json!({"type": "object", "properties": {
+            "id": {"readOnly": true},
+            "patient": {"type": "string", "x-id": "integer", "nullable": true, "enum": ["x-id"]}
+        }, "required": ["patient"]});
+        assert_eq!(
+            advertised(&schema),
+            json!({"type": "object", "properties": {"patient": {"type": "string", "enum": ["x-id"]}}, "required": ["patient"]})
+        );
+    }
+
+    #[test]
+    fn format_rules_join_the_description() {
+        let mut schema = json!({"type": "object", "properties": {
+            "starts_at": {"type": "string", "format": "date-time", "description": "Start."},
+            "ids": {"type": "array", "items": {"type": "string", "x-id": "string"}}
+        }});
+        add_hints(&mut schema);
+        assert!(schema["properties"]["starts_at"]["description"].as_str().unwrap().starts_with("Start. UTC date-time"));
+        assert!(schema["properties"]["ids"]["items"]["description"].as_str().unwrap().contains(EXAMPLE_ID));
+    }
+}
