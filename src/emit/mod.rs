@@ -1,6 +1,7 @@
 //! IR to files: Rust through quote and prettyplease, the rest through tera templates, the runtime
 //! copied unchanged. Emitters read only the IR.
 
+pub mod cases;
 mod docs;
 mod header;
 mod lockfile;
@@ -40,6 +41,13 @@ pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
     for group in &api.groups {
         files.insert(format!("src/tools/{}.rs", group.module), rust_file(&header, rust::group_module(group))?);
     }
+    let cases = cases::cases(api);
+    let valid = cases::valid_arguments(api);
+    files.insert("tests/tools.rs".into(), rust_file(&header, rust::tests_module(api, &cases, &valid))?);
+    files.insert(
+        "tests/support/mod.rs".into(),
+        format!("// {header}\n{}", include_str!("../../templates/tests/support.rs")),
+    );
     for (name, text) in templates::render(api)? {
         files.insert(name, text);
     }

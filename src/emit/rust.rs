@@ -310,3 +310,50 @@ fn ident(name: &str) -> Ident {
         None => Ident::new(name, Span::call_site()),
     }
 }
+
+/// `tests/tools.rs`: the crate's table of argument rules and the random-arguments property, both
+/// through a real MCP session against a recording fake upstream.
+pub fn tests_module(
+    api: &Api,
+    cases: &[crate::emit::cases::Case],
+    valid: &[(String, serde_json::Value)],
+) -> TokenStream {
+    let library = ident(&crate::naming::snake_ident(&api.crate_name));
+    let rows = cases.iter().map(|case| {
+        let (rule, tool) = (&case.rule, &case.tool);
+        let arguments = case.arguments.to_string();
+        let expect = match &case.expect {
+            crate::emit::cases::Expect::Refused(fragments) => quote! { support::Expect::Refused(&[#(#fragments),*]) },
+            crate::emit::cases::Expect::Sent(text) => quote! { support::Expect::Sent(#text) },
+        };
+        quote! { support::Case { rule: #rule, tool: #tool, arguments: #arguments, expect: #expect } }
+    });
+    let valid = valid.iter().map(|(tool, arguments)| {
+        let arguments = arguments.to_string();
+        quote! { (#tool, #arguments) }
+    });
+    quote! {
+        //! Argument rules and random arguments, through a real MCP session against a recording fake
+        //! upstream: refused calls say what to fix and never reach the API.
+
+        mod support;
+
+        use #library as server;
+
+        /// One call per rule, on the first tool that has the feature.
+        const CASES: &[support::Case] = &[#(#rows),*];
+
+        /// Minimal valid arguments of every tool that has them.
+        const VALID: &[(&str, &str)] = &[#(#valid),*];
+
+        #[tokio::test]
+        async fn argument_rules_through_mcp() {
+            support::run_cases(CASES).await;
+        }
+
+        #[test]
+        fn random_arguments_are_checked_before_the_upstream() {
+            support::fuzz(VALID, 256);
+        }
+    }
+}

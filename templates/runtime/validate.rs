@@ -162,7 +162,7 @@ impl Schema {
         let mut fail = |message: String| out.push(Violation { path: path.to_string(), message });
         if value.is_null() {
             if !self.nullable && (self.kind.is_some() || self.id.is_some()) {
-                fail(format!("must not be null; give {}{} or leave the field out", self.expected(), self.example_suffix()));
+                fail(format!("null is not allowed; give {}{} or leave the field out", self.expected(), self.example_note()));
             }
             return;
         }
@@ -322,7 +322,7 @@ impl Schema {
         let child = |name: &str| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
         for name in &self.required {
             if !map.contains_key(name) {
-                let hint = self.property(name).map(|schema| format!("{}{}", schema.expected(), schema.example_suffix()));
+                let hint = self.property(name).map(|schema| format!("{}{}", schema.expected(), schema.example_note()));
                 let message = match hint {
                     Some(hint) => format!("required but missing; give {hint}"),
                     None => "required but missing".to_string(),
@@ -334,6 +334,9 @@ impl Schema {
             let Some(value) = map.get_mut(name) else { continue };
             if schema.read_only {
                 out.push(Violation { path: child(name), message: "read-only: the API sets it, so leave it out".into() });
+            } else if value.is_null() && !schema.nullable && self.required.contains(name) {
+                let message = format!("required, and null is not allowed; give {}{}", schema.expected(), schema.example_note());
+                out.push(Violation { path: child(name), message });
             } else {
                 schema.check_at(value, &child(name), out);
             }
@@ -402,6 +405,10 @@ impl Schema {
 
     fn example_suffix(&self) -> String {
         self.example().map(|example| format!(", e.g. {example}")).unwrap_or_default()
+    }
+
+    fn example_note(&self) -> String {
+        self.example().map(|example| format!(" (e.g. {example})")).unwrap_or_default()
     }
 
     /// A valid value, as JSON text.
@@ -688,7 +695,7 @@ mod tests {
                 "tags[1]: repeats an earlier item; items must be unique",
                 "tags[2]: must be one of \"x\", \"y\"; got \"z\"",
                 "patient.address.postcode: must have at most 4 characters; got 6",
-                "name: must not be null; give a string or leave the field out",
+                "name: null is not allowed; give a string or leave the field out",
                 "id: read-only: the API sets it, so leave it out",
             ]
         );

@@ -168,3 +168,18 @@ async def test_upstream_errors_and_bad_arguments_are_tool_errors(upstream):
         result = await client.call_tool("create_individual_appointment", {"patient_id": "1"})
         assert result.is_error
         assert len(upstream.requests) == before, "invalid calls must not reach the upstream"
+
+
+async def test_cliniko_appointment_times_go_upstream_in_utc(upstream):
+    arguments = {"appointment_type_id": "1", "business_id": "2", "patient_id": ID, "practitioner_id": "3", "starts_at": "2025-09-05T20:00:00+10:00"}
+    async with Client(params("cliniko-mcp", upstream), mode="legacy") as client:
+        result = await client.call_tool("create_individual_appointment", arguments)
+        assert not result.is_error, result.content
+        assert upstream.requests[-1].json()["starts_at"] == "2025-09-05T10:00:00Z"
+
+        before = len(upstream.requests)
+        result = await client.call_tool("create_individual_appointment", {**arguments, "starts_at": "2025-09-05T20:00:00", "patient_id": int(ID)})
+        assert result.is_error
+        text = result.content[0].text
+        assert "2 problems" in text and "has no UTC offset" in text and "IDs are strings of digits" in text
+        assert len(upstream.requests) == before
