@@ -352,8 +352,15 @@ pub fn example(schema: &Value) -> Option<Value> {
                 Some("uuid") => "123e4567-e89b-12d3-a456-426614174000",
                 Some("uri") => "https://example.com/",
                 Some("decimal") => "12.50",
-                _ if schema.get("pattern").is_some() => return None,
-                _ => "example",
+                _ => match schema.get("pattern").and_then(Value::as_str) {
+                    Some(pattern) => {
+                        let regex = regex::Regex::new(pattern).ok()?;
+                        ["example", "example_1", "A1", "1", "a", "EXAMPLE", "+61 400 000 000", "12.50"]
+                            .into_iter()
+                            .find(|candidate| regex.is_match(candidate))?
+                    }
+                    None => "example",
+                },
             };
             let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
             Some(json!(if text.len() >= min { text.to_string() } else { "x".repeat(min) }))

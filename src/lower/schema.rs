@@ -246,6 +246,7 @@ impl<'a> SchemaLowerer<'a> {
                 if !values.is_empty() {
                     out.insert("enum".into(), json!(values));
                 }
+                insert_some(&mut out, "multipleOf", number.multiple_of);
             }
             SchemaKind::Type(Type::Boolean(_)) => {
                 out.insert("type".into(), json!("boolean"));
@@ -293,7 +294,11 @@ impl<'a> SchemaLowerer<'a> {
                 }
                 out = merge_union(parts);
             }
-            SchemaKind::Not { .. } => {}
+            SchemaKind::Not { .. } => self.diagnostics.push(Diagnostic::warning(
+                pointer,
+                "`not` schemas are not enforced by the generated server",
+                "the value is accepted as any JSON; describe the allowed values positively (enum, oneOf) to have them checked",
+            )),
             SchemaKind::Any(any) => {
                 if !any.properties.is_empty() {
                     let properties = any.properties.iter().map(|(name, property)| (name, SchemaRef::from(property)));

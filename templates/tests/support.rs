@@ -58,11 +58,7 @@ impl FakeUpstream {
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
                 let recorded = Arc::clone(&recorded);
-                tokio::spawn(async move {
-                    if let Some(request) = answer(socket).await {
-                        recorded.lock().expect("lock").push(request);
-                    }
-                });
+                tokio::spawn(answer(socket, recorded));
             }
         });
         Self { url, requests }
@@ -79,7 +75,8 @@ impl FakeUpstream {
     }
 }
 
-async fn answer(mut socket: TcpStream) -> Option<String> {
+/// Reads one request, records it, then replies: a test that sees the reply sees the record.
+async fn answer(mut socket: TcpStream, recorded: Arc<Mutex<Vec<String>>>) -> Option<()> {
     let mut raw = Vec::new();
     let mut buffer = [0u8; 8192];
     let (head_end, length) = loop {
@@ -104,13 +101,14 @@ async fn answer(mut socket: TcpStream) -> Option<String> {
         }
         raw.extend_from_slice(&buffer[..read]);
     }
+    let request = percent_decode_str(&String::from_utf8_lossy(&raw)).decode_utf8_lossy().into_owned();
+    recorded.lock().expect("lock").push(request);
     let body = r#"{"access_token":"test-token","expires_in":3600,"ok":true}"#;
     let reply = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
-    socket.write_all(reply.as_bytes()).await.ok()?;
-    Some(percent_decode_str(&String::from_utf8_lossy(&raw)).decode_utf8_lossy().into_owned())
+    socket.write_all(reply.as_bytes()).await.ok()
 }
 
 /// The server under test, reached through an MCP client session.

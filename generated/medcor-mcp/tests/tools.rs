@@ -177,6 +177,7 @@ const VALID: &[(&str, &str)] = &[
     ("subscriptions_create", "{\"tenant\":\"42\",\"plan\":\"42\"}"),
     ("subscriptions_list", "{}"),
     ("domains_create", "{\"domain\":\"example\",\"tenant\":\"42\"}"),
+    ("tenants_create", "{\"name\":\"example\",\"schema_name\":\"example\"}"),
     ("tenants_list", "{}"),
     ("tenants_partial_update", "{\"id\":\"42\"}"),
     ("tenants_retrieve", "{\"id\":\"42\"}"),

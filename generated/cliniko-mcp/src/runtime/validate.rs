@@ -79,6 +79,8 @@ pub struct Schema {
     properties: Vec<(String, Schema)>,
     required: Vec<String>,
     additional: Additional,
+    min_properties: Option<usize>,
+    max_properties: Option<usize>,
     any_of: Vec<Schema>,
 }
 
@@ -148,6 +150,8 @@ impl Schema {
                 .filter_map(|name| name.as_str().map(str::to_string))
                 .collect(),
             additional,
+            min_properties: size("minProperties"),
+            max_properties: size("maxProperties"),
             any_of: any_of.collect::<Result<_, _>>()?,
         })
     }
@@ -321,6 +325,12 @@ impl Schema {
 
     fn check_object(&self, map: &mut Map<String, Value>, path: &str, out: &mut Vec<Violation>) {
         let child = |name: &str| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
+        if let Some(min) = self.min_properties.filter(|min| map.len() < *min) {
+            out.push(Violation { path: path.to_string(), message: format!("needs at least {min} fields; got {}", map.len()) });
+        }
+        if let Some(max) = self.max_properties.filter(|max| map.len() > *max) {
+            out.push(Violation { path: path.to_string(), message: format!("allows at most {max} fields; got {}", map.len()) });
+        }
         for name in &self.required {
             if !map.contains_key(name) {
                 let hint = self.property(name).map(|schema| format!("{}{}", schema.expected(), schema.example_note()));
@@ -700,6 +710,13 @@ mod tests {
                 "id: read-only: the API sets it, so leave it out",
             ]
         );
+    }
+
+    #[test]
+    fn map_sizes_are_bounded() {
+        let schema = object(json!({"metadata": {"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 1}}), &[]);
+        let (violations, _) = check(schema, json!({"metadata": {"a": "1", "b": 2}}));
+        assert_eq!(violations, ["metadata: allows at most 1 fields; got 2", "metadata.b: expected a string; got the number 2"]);
     }
 
     #[test]
