@@ -137,26 +137,11 @@ impl Config {
     pub fn variables(api: &ApiDescriptor) -> Vec<(String, bool)> {
         let prefix = api.env_prefix;
         let mut vars = vec![(format!("{prefix}_BASE_URL"), api.default_base_url.is_none())];
+        vars.extend(api.credential_vars().into_iter().map(|var| (var.to_string(), true)));
         for spec in api.auth {
-            match spec {
-                AuthSpec::Basic { username_var, password_var } => {
-                    vars.push((username_var.to_string(), true));
-                    vars.extend(password_var.map(|v| (v.to_string(), true)));
-                }
-                AuthSpec::Bearer { token_var } => vars.push((token_var.to_string(), true)),
-                AuthSpec::ApiKey { var, .. } => vars.push((var.to_string(), true)),
-                AuthSpec::OAuth2ClientCredentials {
-                    client_id_var,
-                    client_secret_var,
-                    token_url_var,
-                    default_token_url,
-                    scope_var,
-                } => {
-                    vars.push((client_id_var.to_string(), true));
-                    vars.push((client_secret_var.to_string(), true));
-                    vars.push((token_url_var.to_string(), default_token_url.is_none()));
-                    vars.push((scope_var.to_string(), false));
-                }
+            if let AuthSpec::OAuth2ClientCredentials { token_url_var, default_token_url, scope_var, .. } = spec {
+                vars.push((token_url_var.to_string(), default_token_url.is_none()));
+                vars.push((scope_var.to_string(), false));
             }
         }
         vars.extend(api.injected.iter().map(|spec| (spec.env_var.to_string(), spec.required)));
