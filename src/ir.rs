@@ -28,6 +28,16 @@ pub struct Api {
     pub auth: Vec<Auth>,
     /// Parameters supplied by configuration rather than by the tool's caller.
     pub injected: Vec<InjectedParam>,
+    /// Environment variables that give tool parameters their defaults.
+    pub default_vars: Vec<String>,
+    /// Client-side rate limit: requests per second and burst.
+    pub rate_limit: (f64, u32),
+    /// GET cache time to live in seconds (0 = off).
+    pub cache_ttl_seconds: u64,
+    /// The `User-Agent` sent upstream, when settings give one.
+    pub user_agent: Option<String>,
+    /// A base URL chosen by a credential's suffix.
+    pub shard: Option<Shard>,
     /// The tools, in modules.
     pub groups: Vec<ToolGroup>,
 }
@@ -79,6 +89,17 @@ pub enum Auth {
     },
 }
 
+/// A base URL chosen from the suffix of a credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Shard {
+    /// The variable holding the credential.
+    pub credential_var: String,
+    /// The base URL with `{shard}`.
+    pub template: String,
+    /// The shard of a credential without a suffix.
+    pub default: String,
+}
+
 /// A parameter whose value comes from an environment variable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InjectedParam {
@@ -90,6 +111,8 @@ pub struct InjectedParam {
     pub env_var: String,
     /// Whether some operation requires it (then the server refuses to start without it).
     pub required: bool,
+    /// The pattern the spec gives the value, checked at start-up.
+    pub pattern: Option<String>,
 }
 
 /// The tools of one tag, emitted as one module.
@@ -140,6 +163,13 @@ pub struct Tool {
     pub validation_schema: Value,
     /// Whether the operation is deprecated.
     pub deprecated: bool,
+    /// The header carrying an idempotency key, when the operation takes one: such calls are
+    /// retried with the same key.
+    pub idempotency_key: Option<String>,
+    /// Whether successful responses may be served from the GET cache.
+    pub cacheable: bool,
+    /// Inputs that default to an environment variable: (input name, variable).
+    pub defaults: Vec<(String, String)>,
 }
 
 /// HTTP methods.

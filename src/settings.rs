@@ -39,8 +39,56 @@ pub struct Settings {
     /// Names of integer fields that are IDs (`id`, `*_id`, `patient`): the tool takes them as strings
     /// of digits, which survive above 2^53, and the server sends them as numbers.
     pub id_fields: Vec<String>,
+    /// Client-side rate limit toward the API: requests per second and burst.
+    pub rate_limit: RateLimitSettings,
+    /// GET tools whose responses may be cached, and for how long (0 = off).
+    pub cache: CacheSettings,
+    /// Parameters that take a default from an environment variable when the caller gives none,
+    /// by wire name: they become optional in the tool.
+    pub defaults: BTreeMap<String, String>,
+    /// The header that carries an idempotency key (a key is made per tool call and reused across
+    /// retries, so POSTs that carry it are retried safely).
+    pub idempotency_key_header: String,
+    /// The `User-Agent` sent upstream (`Vendor (email)`); `PREFIX_USER_AGENT` overrides it.
+    pub user_agent: Option<String>,
+    /// A base URL chosen by a credential's suffix (Cliniko's `-au2` shards).
+    pub shard: Option<ShardSettings>,
     /// The generator version written into `@generated` headers (fixed in tests).
     pub generator_version: String,
+}
+
+/// Client-side rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Sustained requests per second.
+    pub rps: f64,
+    /// Requests allowed at once before the rate applies.
+    pub burst: u32,
+}
+
+/// Optional GET cache.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    /// Time to live in seconds (0 = off); `PREFIX_CACHE_TTL_S` overrides it.
+    #[serde(default)]
+    pub ttl_seconds: u64,
+    /// Tool names whose GET responses may be cached.
+    #[serde(default)]
+    pub tools: BTreeSet<String>,
+}
+
+/// A base URL chosen from the suffix of a credential (`KEY-au2` -> `https://api.au2.example.com`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardSettings {
+    /// The environment variable holding the credential.
+    pub credential: String,
+    /// The base URL, with `{shard}` where the suffix goes.
+    pub template: String,
+    /// The shard of a credential without a suffix.
+    pub default: String,
 }
 
 impl Settings {
@@ -58,6 +106,12 @@ impl Settings {
             oauth2_token_operation: None,
             max_schema_depth: DEFAULT_MAX_SCHEMA_DEPTH,
             id_fields: Vec::new(),
+            rate_limit: RateLimitSettings { rps: 10.0, burst: 20 },
+            cache: CacheSettings::default(),
+            defaults: BTreeMap::new(),
+            idempotency_key_header: "Idempotency-Key".to_string(),
+            user_agent: None,
+            shard: None,
             generator_version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
@@ -114,6 +168,11 @@ impl Settings {
         }
     }
 
+    /// The environment variable that gives parameter `wire_name` a default, if settings name one.
+    pub fn default_var(&self, wire_name: &str) -> Option<&str> {
+        self.defaults.iter().find(|(name, _)| name.eq_ignore_ascii_case(wire_name)).map(|(_, var)| var.as_str())
+    }
+
     /// The environment variable that supplies parameter `wire_name`, if settings inject it.
     pub fn injected_var(&self, wire_name: &str) -> Option<&str> {
         self.inject.iter().find(|(name, _)| name.eq_ignore_ascii_case(wire_name)).map(|(_, var)| var.as_str())
@@ -151,6 +210,20 @@ pub struct ApiEntry {
     /// Integer fields that are IDs (exact names, `*suffix` or `prefix*`).
     #[serde(default)]
     pub id_fields: Vec<String>,
+    /// Client-side rate limit.
+    pub rate_limit: Option<RateLimitSettings>,
+    /// GET cache.
+    #[serde(default)]
+    pub cache: CacheSettings,
+    /// Parameter defaults from environment variables, by wire name.
+    #[serde(default)]
+    pub defaults: BTreeMap<String, String>,
+    /// The idempotency-key header name.
+    pub idempotency_key_header: Option<String>,
+    /// The `User-Agent` sent upstream.
+    pub user_agent: Option<String>,
+    /// A base URL chosen by a credential's suffix.
+    pub shard: Option<ShardSettings>,
 }
 
 /// The whole `mcpgen.toml`.
@@ -205,6 +278,16 @@ impl ProjectConfig {
                 settings.tool_names = entry.tool_names.clone();
                 settings.max_schema_depth = entry.max_schema_depth.unwrap_or(DEFAULT_MAX_SCHEMA_DEPTH);
                 settings.id_fields.clone_from(&entry.id_fields);
+                if let Some(rate_limit) = entry.rate_limit {
+                    settings.rate_limit = rate_limit;
+                }
+                settings.cache = entry.cache.clone();
+                settings.defaults = entry.defaults.clone();
+                if let Some(header) = &entry.idempotency_key_header {
+                    settings.idempotency_key_header.clone_from(header);
+                }
+                settings.user_agent.clone_from(&entry.user_agent);
+                settings.shard.clone_from(&entry.shard);
                 ApiJob { spec: root.join(&entry.spec), out: root.join(&entry.out), settings }
             })
             .collect()

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mcpgen::emit::cases::{self, Expect};
-use mcpgen::ir::{Api, Method};
+use mcpgen::ir::{Api, Auth, Method};
 use serde_json::{Value, json};
 
 /// One canned upstream answer.
@@ -23,8 +23,9 @@ struct Canned {
     body: Value,
 }
 
-/// Canned upstream failures, answered in order to non-token requests.
-fn failures(api: &str) -> Vec<Canned> {
+/// Canned upstream failures, answered in order to non-token requests. With OAuth2 the server answers
+/// a 401 by fetching a new token and retrying once, so a 401 is canned twice.
+fn failures(api: &str, oauth: bool) -> Vec<Canned> {
     let unprocessable = match api {
         "cliniko" => {
             json!({"message": "Validation Failed", "errors": {"starts_at": "is already booked for this practitioner"}})
@@ -38,13 +39,18 @@ fn failures(api: &str) -> Vec<Canned> {
         _ => json!({"status": "error", "error": {"code": "BadRequest", "message": "Attendee e-mail is invalid"}}),
     };
     let canned = |status, retry_after, body| Canned { status, retry_after, body };
-    vec![
-        canned(401, None, json!({"message": "Invalid API key sk_live_4eC39HqLyjWDarjtT1zdp7dc"})),
+    let unauthorized = || canned(401, None, json!({"message": "Invalid API key sk_live_4eC39HqLyjWDarjtT1zdp7dc"}));
+    let mut answers = vec![unauthorized()];
+    if oauth {
+        answers.push(unauthorized());
+    }
+    answers.extend([
         canned(404, None, json!({"message": "Not found"})),
         canned(422, None, unprocessable),
         canned(429, Some(30), json!({"message": "Rate limit exceeded"})),
         canned(503, None, json!({"message": "Service unavailable"})),
-    ]
+    ]);
+    answers
 }
 
 /// A fake upstream: token requests get a token; other requests get the next canned failure.
@@ -179,16 +185,27 @@ fn settings(binary: &std::path::Path, api: &Api, upstream: &str) -> Vec<(String,
         .filter(|line| line.ends_with("(required)") || line.trim().ends_with("_BASE_URL"))
         .filter_map(|line| line.split_whitespace().next())
         .map(|var| {
+            let pattern =
+                api.injected.iter().find(|param| param.env_var == var).and_then(|param| param.pattern.as_deref());
             let value = if var.ends_with("_BASE_URL") {
                 upstream.to_string()
             } else if var.ends_with("_TOKEN_URL") {
                 format!("{upstream}/token")
+            } else if let Some(regex) = pattern.and_then(|pattern| regex::Regex::new(pattern).ok()) {
+                ["TEST1", "4f6f1a36-5c1e-4a8e-9d6b-1f2e3d4c5b6a"]
+                    .into_iter()
+                    .find(|v| regex.is_match(v))
+                    .unwrap_or("TEST1")
+                    .to_string()
             } else {
                 format!("test-{}", var.to_ascii_lowercase())
             };
             (var.to_string(), value)
         })
-        .chain(std::iter::once((format!("{}_BASE_URL", api.env_prefix), upstream.to_string())))
+        .chain([
+            (format!("{}_BASE_URL", api.env_prefix), upstream.to_string()),
+            (format!("{}_RATE_LIMIT_RPS", api.env_prefix), "0".to_string()),
+        ])
         .collect()
 }
 
@@ -198,7 +215,8 @@ fn error_texts_of_every_server() {
         common::cargo(&job.out, &["build", "--locked", "--quiet"]);
         let output = common::generate(&job.spec, &job.settings);
         let api = &output.api;
-        let mut server = Server::start(api, &start_upstream(failures(&job.settings.name)));
+        let oauth = api.auth.iter().any(|auth| matches!(auth, Auth::OAuth2ClientCredentials { .. }));
+        let mut server = Server::start(api, &start_upstream(failures(&job.settings.name, oauth)));
         let mut texts = Vec::new();
         for case in cases::cases(api) {
             if let Expect::Refused(_) = case.expect {
@@ -207,9 +225,16 @@ fn error_texts_of_every_server() {
         }
         // Upstream failures: a read tool with a path parameter (for the 404 hint), then a write tool.
         let valid = cases::valid_arguments(api);
+        // A 503 is retried for idempotent methods, so the write tool is a POST or PATCH.
         let pick = |read_only: bool| {
             api.tools()
-                .filter(|tool| tool.method.is_read_only() == read_only && (!read_only || tool.path.contains('{')))
+                .filter(|tool| {
+                    if read_only {
+                        tool.method.is_read_only() && tool.path.contains('{')
+                    } else {
+                        matches!(tool.method, Method::Post | Method::Patch) && tool.idempotency_key.is_none()
+                    }
+                })
                 .find_map(|tool| {
                     valid.iter().find(|(name, _)| *name == tool.name).map(|(name, args)| (name.clone(), args.clone()))
                 })

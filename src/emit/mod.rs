@@ -22,6 +22,7 @@ const RUNTIME: &[(&str, &str)] = &[
     ("src/runtime/config.rs", include_str!("../../templates/runtime/config.rs")),
     ("src/runtime/descriptor.rs", include_str!("../../templates/runtime/descriptor.rs")),
     ("src/runtime/request.rs", include_str!("../../templates/runtime/request.rs")),
+    ("src/runtime/resilience.rs", include_str!("../../templates/runtime/resilience.rs")),
     ("src/runtime/results.rs", include_str!("../../templates/runtime/results.rs")),
     ("src/runtime/server.rs", include_str!("../../templates/runtime/server.rs")),
     ("src/runtime/upstream.rs", include_str!("../../templates/runtime/upstream.rs")),
@@ -48,6 +49,13 @@ pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
         "tests/support/mod.rs".into(),
         format!("// {header}\n{}", include_str!("../../templates/tests/support.rs")),
     );
+    files.insert(
+        "tests/support/faults.rs".into(),
+        format!("// {header}\n{}", include_str!("../../templates/tests/faults.rs")),
+    );
+    if let Some(tokens) = rust::resilience_module(api, &valid) {
+        files.insert("tests/resilience.rs".into(), rust_file(&header, tokens)?);
+    }
     for (name, text) in templates::render(api)? {
         files.insert(name, text);
     }

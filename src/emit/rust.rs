@@ -15,6 +15,17 @@ pub fn api_module(api: &Api) -> TokenStream {
     let prefix = &api.env_prefix;
     let base_url = option_str(api.default_base_url.as_deref());
     let auth = api.auth.iter().map(auth_spec);
+    let default_vars = &api.default_vars;
+    let (rps, burst) = api.rate_limit;
+    let cache_ttl = api.cache_ttl_seconds;
+    let user_agent = option_str(api.user_agent.as_deref());
+    let shard = match &api.shard {
+        Some(shard) => {
+            let (var, template, default) = (&shard.credential_var, &shard.template, &shard.default);
+            quote! { ::std::option::Option::Some(crate::runtime::ShardSpec { credential_var: #var, template: #template, default: #default }) }
+        }
+        None => quote! { ::std::option::Option::None },
+    };
     let injected = api.injected.iter().map(injected_spec);
     let doc = doc_attrs(&format!("The {title} API, as this server reaches it."));
     quote! {
@@ -29,6 +40,12 @@ pub fn api_module(api: &Api) -> TokenStream {
             default_base_url: #base_url,
             auth: &[#(#auth),*],
             injected: &[#(#injected),*],
+            default_vars: &[#(#default_vars),*],
+            rate_limit_rps: #rps,
+            rate_limit_burst: #burst,
+            cache_ttl_seconds: #cache_ttl,
+            user_agent: #user_agent,
+            shard: #shard,
         };
     }
 }
@@ -66,9 +83,12 @@ fn auth_spec(auth: &Auth) -> TokenStream {
 }
 
 fn injected_spec(param: &InjectedParam) -> TokenStream {
-    let InjectedParam { wire_name, location, env_var, required } = param;
+    let InjectedParam { wire_name, location, env_var, required, pattern } = param;
     let location = param_location(*location);
-    quote! { crate::runtime::InjectedSpec { name: #wire_name, location: #location, env_var: #env_var, required: #required } }
+    let pattern = option_str(pattern.as_deref());
+    quote! {
+        crate::runtime::InjectedSpec { name: #wire_name, location: #location, env_var: #env_var, required: #required, pattern: #pattern }
+    }
 }
 
 fn param_location(location: Location) -> TokenStream {
@@ -279,6 +299,9 @@ fn tool_spec(tool: &Tool) -> TokenStream {
     let (read_only, destructive, idempotent) =
         (tool.annotations.read_only, tool.annotations.destructive, tool.annotations.idempotent);
     let args = ident(&tool.args_type);
+    let idempotency_key = option_str(tool.idempotency_key.as_deref());
+    let cacheable = tool.cacheable;
+    let defaults = tool.defaults.iter().map(|(input, var)| quote! { (#input, #var) });
     quote! {
         crate::runtime::ToolSpec {
             name: #name,
@@ -291,6 +314,9 @@ fn tool_spec(tool: &Tool) -> TokenStream {
             read_only: #read_only,
             destructive: #destructive,
             idempotent: #idempotent,
+            idempotency_key: #idempotency_key,
+            cacheable: #cacheable,
+            defaults: &[#(#defaults),*],
             build: crate::runtime::build::<#args>,
         }
     }
@@ -356,4 +382,109 @@ pub fn tests_module(
             support::fuzz(VALID, 256);
         }
     }
+}
+
+/// `tests/resilience.rs`: the fault-injection scenarios of the runtime, on this API's tools.
+pub fn resilience_module(api: &Api, valid: &[(String, serde_json::Value)]) -> Option<TokenStream> {
+    let library = ident(&crate::naming::snake_ident(&api.crate_name));
+    let call = |tool: &Tool| {
+        let (name, arguments) = valid.iter().find(|(name, _)| *name == tool.name)?;
+        let arguments = arguments.to_string();
+        Some(quote! { (#name, #arguments) })
+    };
+    let first = |pick: &dyn Fn(&Tool) -> bool| api.tools().filter(|tool| pick(tool)).find_map(call);
+    let read = first(&|tool| tool.method == crate::ir::Method::Get)?;
+    let write = first(&|tool| {
+        matches!(tool.method, crate::ir::Method::Post | crate::ir::Method::Patch) && tool.idempotency_key.is_none()
+    })?;
+    let keyed = api.tools().find(|tool| tool.idempotency_key.is_some() && call(tool).is_some()).map(|tool| {
+        let keyed = call(tool);
+        let header = tool.idempotency_key.as_deref().unwrap_or_default();
+        quote! {
+            #[tokio::test]
+            async fn a_post_with_an_idempotency_key_is_retried_with_the_same_key() {
+                faults::idempotency_key_makes_a_post_retryable(READ, #keyed, #header).await;
+            }
+        }
+    });
+    let cached = first(&|tool| tool.cacheable).map(|cached| {
+        quote! {
+            #[tokio::test]
+            async fn cached_gets_are_answered_until_a_write() {
+                faults::cached_gets_until_a_write(READ, #cached, WRITE).await;
+            }
+        }
+    });
+    let oauth = api.auth.iter().any(|auth| matches!(auth, Auth::OAuth2ClientCredentials { .. })).then(|| {
+        quote! {
+            #[tokio::test]
+            async fn fifty_concurrent_calls_fetch_one_token() {
+                faults::concurrent_calls_fetch_one_token(READ).await;
+            }
+
+            #[tokio::test]
+            async fn a_401_refreshes_the_token_once_and_retries_once() {
+                faults::unauthorized_refreshes_the_token_once(READ).await;
+            }
+        }
+    });
+    Some(quote! {
+        //! Resilience through `tools/call` against a scripted upstream: what is retried and what is
+        //! not, Retry-After, the circuit breaker, the rate limit and tokens.
+
+        mod support;
+
+        use #library as server;
+        use support::faults;
+
+        /// A read tool and valid arguments.
+        const READ: faults::Call = #read;
+
+        /// A write tool (not idempotent) and valid arguments.
+        const WRITE: faults::Call = #write;
+
+        #[tokio::test]
+        async fn a_post_that_timed_out_reached_the_upstream_once() {
+            faults::post_that_timed_out_is_sent_once(READ, WRITE).await;
+        }
+
+        #[tokio::test]
+        async fn a_post_that_got_a_5xx_reached_the_upstream_once() {
+            faults::post_that_failed_is_sent_once(READ, WRITE).await;
+        }
+
+        #[tokio::test]
+        async fn a_post_is_not_resent_after_a_reset() {
+            faults::post_after_a_reset_is_not_resent(READ, WRITE).await;
+        }
+
+        #[tokio::test]
+        async fn a_get_recovers_after_transient_failures() {
+            faults::get_recovers_after_transient_failures(READ).await;
+        }
+
+        #[tokio::test]
+        async fn retry_after_is_waited_for_in_both_forms() {
+            faults::retry_after_is_waited_for(READ).await;
+        }
+
+        #[tokio::test]
+        async fn retry_after_beyond_the_deadline_gives_up_early() {
+            faults::retry_after_beyond_the_deadline_gives_up_early(READ).await;
+        }
+
+        #[tokio::test]
+        async fn the_breaker_opens_fails_fast_and_closes_after_a_good_probe() {
+            faults::breaker_opens_fails_fast_and_closes(READ).await;
+        }
+
+        #[tokio::test]
+        async fn the_rate_limit_holds() {
+            faults::rate_limit_holds(READ).await;
+        }
+
+        #keyed
+        #cached
+        #oauth
+    })
 }

@@ -135,18 +135,44 @@ fn env_vars(api: &Api) -> Vec<EnvVar> {
             "change-me",
         ));
     }
-    vars.push(var(
-        format!("{prefix}_CONNECT_TIMEOUT_MS"),
-        false,
-        "Connect timeout in milliseconds (default 2000)".into(),
-        "2000",
-    ));
-    vars.push(var(
-        format!("{prefix}_TIMEOUT_MS"),
-        false,
-        "Per-request timeout in milliseconds (default 10000)".into(),
-        "10000",
-    ));
+    for var_name in &api.default_vars {
+        let description = "Default of the tool parameters that name it, when a call leaves them out".to_string();
+        vars.push(var(var_name.clone(), false, description, "change-me"));
+    }
+    let user_agent = api.user_agent.clone().unwrap_or_else(|| format!("{}/<version>", api.crate_name));
+    let (rps, burst) = api.rate_limit;
+    let cache_ttl = api.cache_ttl_seconds;
+    let tuning = [
+        ("USER_AGENT", format!("User-Agent sent to the API (default `{user_agent}`)"), user_agent.clone()),
+        ("CONNECT_TIMEOUT_MS", "Connect timeout in milliseconds (default 2000)".to_string(), "2000".into()),
+        ("TIMEOUT_MS", "Timeout of one request in milliseconds (default 10000)".to_string(), "10000".into()),
+        (
+            "DEADLINE_MS",
+            "Time of a whole tool call, retries included, in milliseconds (default 15000)".to_string(),
+            "15000".into(),
+        ),
+        ("MAX_RETRIES", "Retries of a call when that is safe (default 2)".to_string(), "2".into()),
+        (
+            "RATE_LIMIT_RPS",
+            format!("Client-side limit in requests per second, 0 for none (default {rps})"),
+            rps.to_string(),
+        ),
+        (
+            "RATE_LIMIT_BURST",
+            format!("Requests allowed at once before the limit applies (default {burst})"),
+            burst.to_string(),
+        ),
+        ("BREAKER_THRESHOLD", "Consecutive failures that pause calls to the API (default 5)".to_string(), "5".into()),
+        ("BREAKER_COOLDOWN_S", "Seconds calls stay paused before one probe (default 60)".to_string(), "60".into()),
+        (
+            "CACHE_TTL_S",
+            format!("Seconds cacheable GET answers are kept, 0 for none (default {cache_ttl})"),
+            "30".into(),
+        ),
+    ];
+    for (name, description, example) in tuning {
+        vars.push(var(format!("{prefix}_{name}"), false, description, &example));
+    }
     vars
 }
 

@@ -32,6 +32,9 @@ pub fn add_hints(schema: &mut Value) {
 }
 
 fn hint(map: &Map<String, Value>) -> Option<String> {
+    if let Some(var) = map.get("x-default-env").and_then(Value::as_str) {
+        return Some(format!("Optional: when omitted, the server's configured value ({var}) is used."));
+    }
     if map.contains_key("x-id") {
         return Some(format!("String ID of digits, e.g. \"{EXAMPLE_ID}\"."));
     }
@@ -62,6 +65,23 @@ pub fn advertised(schema: &Value) -> Value {
                     _ if key.starts_with("x-") => {}
                     "enum" | "default" | "example" => {
                         out.insert(key.clone(), value.clone());
+                    }
+                    "required" => {
+                        let defaulted = |name: &str| {
+                            map.get("properties")
+                                .and_then(|p| p.get(name))
+                                .is_some_and(|p| p.get("x-default-env").is_some())
+                        };
+                        let required: Vec<Value> = value
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter(|name| !name.as_str().is_some_and(defaulted))
+                            .cloned()
+                            .collect();
+                        if !required.is_empty() {
+                            out.insert(key.clone(), Value::Array(required));
+                        }
                     }
                     "properties" => {
                         let properties = value

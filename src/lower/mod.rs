@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use openapiv3::ReferenceOr;
 
 use crate::diag::{self, Diagnostic};
-use crate::ir::{Api, InjectedParam, Location, Method, Tool, ToolGroup};
+use crate::ir::{Api, InjectedParam, Location, Method, Shard, Tool, ToolGroup};
 use crate::load::Document;
 use crate::naming::{self, Scope};
 use crate::settings::Settings;
@@ -68,6 +68,20 @@ pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>)
     }
     diagnostics.append(&mut schemas.diagnostics);
     name_tools(&mut lowered, settings);
+    for (_, tool) in &mut lowered {
+        tool.cacheable = tool.method == Method::Get && settings.cache.tools.contains(&tool.name);
+    }
+    for name in &settings.cache.tools {
+        if !lowered.iter().any(|(_, tool)| &tool.name == name && tool.method == Method::Get) {
+            diagnostics.push(Diagnostic::warning(
+                "#/paths",
+                format!("settings cache tool `{name}`, which is not a GET tool of this API"),
+                "list GET tool names under `cache.tools` in mcpgen.toml",
+            ));
+        }
+    }
+    let default_vars: BTreeSet<String> =
+        lowered.iter().flat_map(|(_, tool)| tool.defaults.iter().map(|(_, var)| var.clone())).collect();
     let groups = group_tools(lowered);
     let injected = injected_params(injected_uses, settings, &mut diagnostics);
 
@@ -83,6 +97,15 @@ pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>)
         default_base_url: default_base_url(spec),
         auth,
         injected,
+        default_vars: default_vars.into_iter().collect(),
+        rate_limit: (settings.rate_limit.rps, settings.rate_limit.burst),
+        cache_ttl_seconds: settings.cache.ttl_seconds,
+        user_agent: settings.user_agent.clone(),
+        shard: settings.shard.as_ref().map(|shard| Shard {
+            credential_var: shard.credential.clone(),
+            template: shard.template.clone(),
+            default: shard.default.clone(),
+        }),
         groups,
     };
     if api.tools().next().is_none() {
@@ -192,6 +215,7 @@ fn injected_params(
             location: use_.location,
             env_var: use_.env_var,
             required: false,
+            pattern: use_.pattern,
         });
         entry.required |= use_.required;
     }

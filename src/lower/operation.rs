@@ -30,6 +30,8 @@ pub struct InjectedUse {
     pub env_var: String,
     /// Whether the operation requires it.
     pub required: bool,
+    /// The pattern the spec gives the value.
+    pub pattern: Option<String>,
 }
 
 /// A tool whose name and type name are not settled yet, its tag, and the injected parameters it uses.
@@ -66,6 +68,8 @@ pub fn lower<'a>(
     let mut fields = Vec::new();
     let mut injected = Vec::new();
     let mut constants = Vec::new();
+    let mut idempotency_key = None;
+    let mut defaults = Vec::new();
     let mut properties = Map::new();
 
     let mut parameters: Vec<(&'a ParameterData, Location, bool, String)> = Vec::new();
@@ -97,13 +101,8 @@ pub fn lower<'a>(
         if location == Location::Header && TRANSPORT_HEADERS.contains(&data.name.to_ascii_lowercase().as_str()) {
             continue;
         }
-        if let Some(var) = settings.injected_var(&data.name).filter(|_| location != Location::Path) {
-            injected.push(InjectedUse {
-                wire_name: data.name.clone(),
-                location,
-                env_var: var.to_string(),
-                required: data.required,
-            });
+        if location == Location::Header && data.name.eq_ignore_ascii_case(&settings.idempotency_key_header) {
+            idempotency_key = Some(data.name.clone());
             continue;
         }
         let (schema_ref, mut schema) = match &data.format {
@@ -120,6 +119,18 @@ pub fn lower<'a>(
             _ => FieldType::Json,
         };
         schemas.mark_integer_id(&data.name, &mut schema);
+        if let Some(var) = settings.injected_var(&data.name).filter(|_| location != Location::Path) {
+            let pattern = schema.get("pattern").and_then(Value::as_str).map(str::to_string);
+            let wire_name = data.name.clone();
+            injected.push(InjectedUse {
+                wire_name,
+                location,
+                env_var: var.to_string(),
+                required: data.required,
+                pattern,
+            });
+            continue;
+        }
         let default = schema.get("default").filter(|d| d.is_string() || d.is_number() || d.is_boolean()).cloned();
         if let (Location::Header, true, Some(value)) = (location, data.required, &default) {
             let value = value.as_str().map_or_else(|| value.to_string(), str::to_string);
@@ -137,7 +148,12 @@ pub fn lower<'a>(
             &mut rust_names,
         )
         .with(default.filter(|_| data.required), explode, description.clone());
-        properties.insert(field.input_name.clone(), with_description(schema, description));
+        let mut schema = with_description(schema, description);
+        if let Some(var) = settings.default_var(&data.name) {
+            schema["x-default-env"] = Value::String(var.to_string());
+            defaults.push((field.input_name.clone(), var.to_string()));
+        }
+        properties.insert(field.input_name.clone(), schema);
         fields.push(field);
     }
 
@@ -203,6 +219,9 @@ pub fn lower<'a>(
             input_schema,
             validation_schema,
             deprecated: operation.deprecated,
+            idempotency_key,
+            cacheable: false,
+            defaults,
         },
         tag: operation.tags.first().cloned(),
         injected,

@@ -13,7 +13,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 
 use super::descriptor::{ApiDescriptor, ToolSpec};
 use super::results::{self, CallContext};
-use super::upstream::Upstream;
+use super::upstream::{CallPolicy, Upstream};
 use super::validate;
 
 /// The server state shared by every session.
@@ -97,7 +97,16 @@ impl ServerHandler for McpServer {
             return Err(ErrorData::invalid_params(format!("unknown tool `{}`", request.name), None));
         };
         let started = Instant::now();
-        let mut arguments = serde_json::Value::Object(request.arguments.unwrap_or_default());
+        let mut arguments = request.arguments.unwrap_or_default();
+        for (input, var) in spec.defaults {
+            if !arguments.contains_key(*input)
+                && let Some(value) = self.upstream.param_default(var)
+            {
+                let value = self.validators.get(spec.name).map_or_else(|| value.into(), |v| v.default_value(input, value));
+                arguments.insert(input.to_string(), value);
+            }
+        }
+        let mut arguments = serde_json::Value::Object(arguments);
         if let Some(validator) = self.validators.get(spec.name) {
             let violations = validator.check(&mut arguments);
             if !violations.is_empty() {
@@ -117,7 +126,8 @@ impl ServerHandler for McpServer {
         };
         let path_params = upstream_request.path_params.clone();
         let call = CallContext { api: self.api, tool: spec, path_params: &path_params };
-        let outcome = self.upstream.send(upstream_request).await;
+        let policy = CallPolicy { idempotent: spec.idempotent, idempotency_key: spec.idempotency_key, cacheable: spec.cacheable };
+        let outcome = self.upstream.send(upstream_request, policy).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let result = match outcome {
             Ok(response) => {

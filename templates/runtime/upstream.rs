@@ -1,22 +1,30 @@
-//! The upstream HTTP client: one pooled connection set, credentials and injected parameters on
-//! every request, OAuth2 tokens cached until shortly before they expire.
+//! The upstream HTTP client: one pooled connection set; credentials and injected parameters on every
+//! request; OAuth2 tokens cached, renewed before they expire and fetched once however many calls
+//! wait; and every tool call bounded by a deadline, within which it may be retried when that is
+//! safe, behind a circuit breaker and a client-side rate limit.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, HeaderMap, HeaderName, HeaderValue};
 use tokio::sync::Mutex;
 
 use super::config::{Config, Credential};
-use super::descriptor::{ApiDescriptor, ParamLocation};
+use super::descriptor::ParamLocation;
 use super::request::{RequestBody, UpstreamRequest};
+use super::resilience::{self, Breaker, BreakerState, RateLimit, ResponseCache};
 
 /// Responses larger than this are cut (a tool result is read by a model, not stored).
 const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// Tokens are renewed this long before they expire.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
+/// First backoff step, and the longest backoff wait.
+const BACKOFF: (Duration, Duration) = (Duration::from_millis(200), Duration::from_secs(2));
+/// The most responses the GET cache keeps.
+const CACHE_CAPACITY: usize = 256;
 
 /// What the upstream answered.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct UpstreamResponse {
     /// HTTP status.
     pub status: reqwest::StatusCode,
@@ -29,13 +37,56 @@ pub struct UpstreamResponse {
     pub retry_after_seconds: Option<u64>,
 }
 
-/// Why no response came back.
+/// Why no usable response came back.
 #[derive(Debug)]
 pub enum UpstreamError {
-    /// The request could not be sent or the response not read.
-    Transport(String),
+    /// The request could not be completed.
+    Transport {
+        /// What happened.
+        detail: String,
+        /// Whether the request may have reached the API (false when no connection was made).
+        maybe_applied: bool,
+    },
     /// No OAuth2 token could be obtained.
     Token(String),
+    /// The circuit breaker is open: the API failed repeatedly and calls are paused.
+    BreakerOpen {
+        /// When a call may go through again.
+        retry_in: Duration,
+    },
+    /// No rate-limit token came within the call's deadline.
+    RateLimited,
+    /// The call's deadline passed before an answer came.
+    Deadline {
+        /// Attempts made.
+        attempts: u32,
+        /// Whether a request may have reached the API.
+        maybe_applied: bool,
+    },
+}
+
+/// How one tool call may be sent.
+#[derive(Debug, Clone, Copy)]
+pub struct CallPolicy {
+    /// Repeating the call has the same effect as sending it once.
+    pub idempotent: bool,
+    /// The header of the operation's idempotency key, if it takes one.
+    pub idempotency_key: Option<&'static str>,
+    /// Successful responses may come from the cache.
+    pub cacheable: bool,
+}
+
+/// Counters of what the protections did.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Requests sent again after a failure.
+    pub retries: AtomicU64,
+    /// Calls that waited for a rate-limit token.
+    pub rate_limit_waits: AtomicU64,
+    /// Calls refused for lack of a rate-limit token.
+    pub rate_limit_rejections: AtomicU64,
+    /// Calls served from the cache.
+    pub cache_hits: AtomicU64,
 }
 
 struct CachedToken {
@@ -43,38 +94,162 @@ struct CachedToken {
     renew_at: Instant,
 }
 
+/// The outcome of one attempt.
+enum Attempt {
+    Answered(UpstreamResponse),
+    Failed { detail: String, sent: bool },
+}
+
 /// The client for the upstream API.
 pub struct Upstream {
     client: reqwest::Client,
     config: Config,
     token: Mutex<Option<CachedToken>>,
+    breaker: Breaker,
+    rate_limit: RateLimit,
+    cache: ResponseCache,
+    counters: Counters,
 }
 
 impl Upstream {
     /// A client for `config`.
-    pub fn new(api: &ApiDescriptor, config: Config) -> Result<Self, String> {
+    pub fn new(config: Config) -> Result<Self, String> {
         // reqwest's rustls needs a process-wide crypto provider; installing it twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let user_agent = format!("{}/{}", api.crate_name, api.version);
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .tcp_nodelay(true)
             .default_headers(headers)
-            .user_agent(user_agent)
+            .user_agent(config.user_agent.clone())
             .build()
             .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
-        Ok(Self { client, config, token: Mutex::new(None) })
+        Ok(Self {
+            client,
+            breaker: Breaker::new(config.breaker.0, config.breaker.1),
+            rate_limit: RateLimit::new(config.rate_limit.0, config.rate_limit.1),
+            cache: ResponseCache::new(config.cache_ttl, CACHE_CAPACITY),
+            counters: Counters::default(),
+            token: Mutex::new(None),
+            config,
+        })
     }
 
-    /// Sends `request` with the credentials and injected parameters.
-    pub async fn send(&self, request: UpstreamRequest) -> Result<UpstreamResponse, UpstreamError> {
+    /// The circuit breaker's state.
+    pub fn breaker_state(&self) -> BreakerState {
+        self.breaker.state()
+    }
+
+    /// What the protections did so far.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The configured default of a tool parameter, by variable.
+    pub fn param_default(&self, var: &str) -> Option<&str> {
+        self.config.param_defaults.get(var).map(String::as_str)
+    }
+
+    /// Sends `request` within the call's deadline, retrying when `policy` makes it safe.
+    pub async fn send(&self, mut request: UpstreamRequest, policy: CallPolicy) -> Result<UpstreamResponse, UpstreamError> {
+        let deadline = Instant::now() + self.config.deadline;
+        let cache_key = (policy.cacheable && self.cache.enabled()).then(|| cache_key(&request));
+        if let Some(hit) = cache_key.as_deref().and_then(|key| self.cache.get(key)) {
+            self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(hit);
+        }
+        if request.method != reqwest::Method::GET && request.method != reqwest::Method::HEAD {
+            self.cache.clear();
+        }
+        if let Some(header) = policy.idempotency_key {
+            // One key per tool call, the same on every attempt: the API applies the call once.
+            request.headers.push((header.to_string(), new_idempotency_key()));
+        }
+        let retry_safe = policy.idempotent || policy.idempotency_key.is_some();
+        let mut attempts = 0;
+        let mut maybe_applied = false;
+        let mut refreshed_token = false;
+        loop {
+            self.breaker.admit().map_err(|retry_in| UpstreamError::BreakerOpen { retry_in })?;
+            match self.rate_limit.acquire(deadline).await {
+                Ok(true) => {
+                    self.counters.rate_limit_waits.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(false) => {}
+                Err(_) => {
+                    self.counters.rate_limit_rejections.fetch_add(1, Ordering::Relaxed);
+                    self.breaker.record(true);
+                    return Err(UpstreamError::RateLimited);
+                }
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                self.breaker.record(true);
+                return Err(UpstreamError::Deadline { attempts, maybe_applied });
+            }
+            attempts += 1;
+            let attempt = match tokio::time::timeout(remaining.min(self.config.timeout), self.attempt(&request)).await {
+                Ok(Ok(attempt)) => attempt,
+                Ok(Err(token_error)) => {
+                    self.breaker.record(false);
+                    return Err(token_error);
+                }
+                Err(_) => Attempt::Failed { detail: "the request timed out".into(), sent: true },
+            };
+            let wait = match attempt {
+                Attempt::Answered(response) => {
+                    let status = response.status.as_u16();
+                    self.breaker.record(status < 500);
+                    if status == 401 && !refreshed_token && self.invalidate_token().await {
+                        // The API refused the token before doing anything: fetch a new one, once.
+                        refreshed_token = true;
+                        continue;
+                    }
+                    let transient = matches!(status, 408 | 429 | 500 | 502 | 503 | 504);
+                    if !transient || !retry_safe || attempts > self.config.max_retries {
+                        if response.status.is_success()
+                            && let Some(key) = cache_key
+                        {
+                            self.cache.put(key, response.clone());
+                        }
+                        return Ok(response);
+                    }
+                    let wait = response.retry_after_seconds.map(Duration::from_secs);
+                    let wait = wait.unwrap_or_else(|| resilience::backoff(attempts - 1, BACKOFF.0, BACKOFF.1));
+                    if Instant::now() + wait >= deadline {
+                        // Waiting as asked would pass the deadline: answer now, with the API's words.
+                        return Ok(response);
+                    }
+                    maybe_applied = true;
+                    wait
+                }
+                Attempt::Failed { detail, sent } => {
+                    self.breaker.record(false);
+                    maybe_applied |= sent;
+                    // A request that never reached the API is safe to send again whatever the method.
+                    if (sent && !retry_safe) || attempts > self.config.max_retries {
+                        return Err(UpstreamError::Transport { detail, maybe_applied });
+                    }
+                    let wait = resilience::backoff(attempts - 1, BACKOFF.0, BACKOFF.1);
+                    if Instant::now() + wait >= deadline {
+                        return Err(UpstreamError::Transport { detail, maybe_applied });
+                    }
+                    wait
+                }
+            };
+            self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One request and its response; `Err` only when no token could be had.
+    async fn attempt(&self, request: &UpstreamRequest) -> Result<Attempt, UpstreamError> {
         let url = format!("{}{}", self.config.base_url, request.path);
         let mut builder = self.client.request(request.method.clone(), url);
-        let mut query = request.query;
-        let mut cookies = request.cookies;
+        let mut query = request.query.clone();
+        let mut cookies = request.cookies.clone();
         for (spec, value) in &self.config.injected {
             match spec.location {
                 ParamLocation::Header => builder = builder.header(spec.name, value),
@@ -86,9 +261,7 @@ impl Upstream {
             match credential {
                 Credential::Basic { username, password } => builder = builder.basic_auth(username, Some(password)),
                 Credential::Bearer(token) => builder = builder.bearer_auth(token),
-                Credential::ApiKey { location: ParamLocation::Header, name, value } => {
-                    builder = builder.header(*name, value)
-                }
+                Credential::ApiKey { location: ParamLocation::Header, name, value } => builder = builder.header(*name, value),
                 Credential::ApiKey { location: ParamLocation::Query, name, value } => {
                     query.push((name.to_string(), value.clone()))
                 }
@@ -102,9 +275,8 @@ impl Upstream {
             match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
                 (Ok(name), Ok(value)) => builder = builder.header(name, value),
                 _ => {
-                    return Err(UpstreamError::Transport(format!(
-                        "header `{name}` has a value that cannot be sent in HTTP"
-                    )));
+                    let detail = format!("header `{name}` has a value that cannot be sent in HTTP");
+                    return Ok(Attempt::Failed { detail, sent: false });
                 }
             }
         }
@@ -115,15 +287,31 @@ impl Upstream {
             let cookie = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
             builder = builder.header(COOKIE, cookie);
         }
-        builder = match request.body {
+        builder = match &request.body {
             RequestBody::None => builder,
             RequestBody::Json(value) => builder
                 .header(CONTENT_TYPE, request.content_type.unwrap_or("application/json"))
-                .body(serde_json::to_vec(&value).unwrap_or_default()),
-            RequestBody::Form(fields) => builder.form(&fields),
+                .body(serde_json::to_vec(value).unwrap_or_default()),
+            RequestBody::Form(fields) => builder.form(fields),
         };
-        let response = builder.send().await.map_err(|error| UpstreamError::Transport(describe(&error)))?;
-        read(response).await
+        let response = match builder.send().await {
+            Ok(response) => response,
+            // A connect error means nothing was sent; anything later may have reached the API.
+            Err(error) => return Ok(Attempt::Failed { sent: !error.is_connect(), detail: describe(&error) }),
+        };
+        Ok(match read(response).await {
+            Ok(response) => Attempt::Answered(response),
+            Err(detail) => Attempt::Failed { detail, sent: true },
+        })
+    }
+
+    /// Drops the cached OAuth2 token; `true` when there is an OAuth2 credential to refresh.
+    async fn invalidate_token(&self) -> bool {
+        let uses_oauth = self.config.credentials.iter().any(|c| matches!(c, Credential::OAuth2 { .. }));
+        if uses_oauth {
+            *self.token.lock().await = None;
+        }
+        uses_oauth
     }
 
     async fn access_token(&self, credential: &Credential) -> Result<String, UpstreamError> {
@@ -148,9 +336,7 @@ impl Upstream {
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         let value = body.get("access_token").and_then(serde_json::Value::as_str).filter(|_| status.is_success());
         let Some(value) = value else {
-            return Err(UpstreamError::Token(format!(
-                "the token endpoint answered HTTP {status} without an access_token"
-            )));
+            return Err(UpstreamError::Token(format!("the token endpoint answered HTTP {status} without an access_token")));
         };
         let lifetime = Duration::from_secs(body.get("expires_in").and_then(serde_json::Value::as_u64).unwrap_or(3600));
         let renew_at = Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN);
@@ -159,12 +345,27 @@ impl Upstream {
     }
 }
 
-async fn read(mut response: reqwest::Response) -> Result<UpstreamResponse, UpstreamError> {
+/// A random version-4 UUID, for idempotency keys.
+fn new_idempotency_key() -> String {
+    let mut bytes = [0u8; 16];
+    bytes.iter_mut().for_each(|b| *b = fastrand::u8(..));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+/// The cache key of a request: everything that can change its answer.
+fn cache_key(request: &UpstreamRequest) -> String {
+    format!("{} {} {:?} {:?} {:?}", request.method, request.path, request.query, request.headers, request.cookies)
+}
+
+async fn read(mut response: reqwest::Response) -> Result<UpstreamResponse, String> {
     let status = response.status();
     let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
     let retry_after_seconds = retry_after(response.headers());
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|error| UpstreamError::Transport(describe(&error)))? {
+    while let Some(chunk) = response.chunk().await.map_err(|error| describe(&error))? {
         let room = MAX_RESPONSE_BYTES.saturating_sub(body.len());
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
         if room <= chunk.len() {
@@ -183,7 +384,8 @@ fn retry_after(headers: &HeaderMap) -> Option<u64> {
             return Some(seconds);
         }
         if let Ok(date) = httpdate::parse_http_date(value) {
-            return Some(date.duration_since(now).map_or(0, |wait| wait.as_secs()));
+            // The date has one-second resolution: wait until it has certainly passed.
+            return Some(date.duration_since(now).map_or(0, |wait| wait.as_secs() + u64::from(wait.subsec_nanos() > 0)));
         }
     }
     let reset = text("x-ratelimit-reset")?.parse::<u64>().ok()?;
@@ -224,15 +426,6 @@ mod tests {
     use super::*;
     use crate::runtime::descriptor::InjectedSpec;
 
-    static API: ApiDescriptor = ApiDescriptor {
-        crate_name: "test-mcp",
-        title: "Test",
-        version: "0.0.0",
-        env_prefix: "TEST",
-        default_base_url: None,
-        auth: &[],
-        injected: &[],
-    };
 
     /// A one-request upstream on 127.0.0.1: returns the raw request it read.
     async fn one_request_upstream(
@@ -278,6 +471,13 @@ mod tests {
             base_url,
             connect_timeout: Duration::from_secs(2),
             timeout: Duration::from_secs(5),
+            deadline: Duration::from_secs(5),
+            max_retries: 0,
+            rate_limit: (0.0, 1),
+            breaker: (5, Duration::from_secs(60)),
+            cache_ttl: Duration::ZERO,
+            user_agent: "test-mcp/0.0.0".into(),
+            param_defaults: Default::default(),
             credentials,
             injected: vec![(
                 InjectedSpec {
@@ -285,6 +485,7 @@ mod tests {
                     location: ParamLocation::Header,
                     env_var: "TEST_HOTEL",
                     required: true,
+                    pattern: None,
                 },
                 "H1".into(),
             )],
@@ -295,14 +496,15 @@ mod tests {
     async fn sends_credentials_injected_headers_query_and_json_body() {
         let (url, upstream) = one_request_upstream("201 Created", r#"{"id":"1"}"#).await;
         let credentials = vec![Credential::Basic { username: "key-au2".into(), password: String::new() }];
-        let upstream_client = Upstream::new(&API, config(format!("{url}/v1"), credentials)).unwrap();
+        let upstream_client = Upstream::new(config(format!("{url}/v1"), credentials)).unwrap();
+        let policy = CallPolicy { idempotent: false, idempotency_key: None, cacheable: false };
         let mut request = UpstreamRequest::new(reqwest::Method::POST);
         request.push_literal("/patients/");
         request.push_segment("id", "a b/c");
         request.query("q[]", &vec!["x:=1".to_string()], true);
         request.json_field("first_name", &"Ann");
         request.set_content_type("application/json");
-        let response = upstream_client.send(request).await.unwrap();
+        let response = upstream_client.send(request, policy).await.unwrap();
         assert_eq!(response.status.as_u16(), 201);
         assert_eq!(response.body, br#"{"id":"1"}"#);
         let raw = upstream.await.unwrap();
@@ -330,8 +532,10 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         drop(listener);
-        let upstream_client = Upstream::new(&API, config(url, Vec::new())).unwrap();
-        let error = upstream_client.send(UpstreamRequest::new(reqwest::Method::GET)).await.unwrap_err();
-        assert!(matches!(error, UpstreamError::Transport(ref text) if text.contains("connection failed")), "{error:?}");
+        let upstream_client = Upstream::new(config(url, Vec::new())).unwrap();
+        let policy = CallPolicy { idempotent: true, idempotency_key: None, cacheable: false };
+        let error = upstream_client.send(UpstreamRequest::new(reqwest::Method::GET), policy).await.unwrap_err();
+        let refused = matches!(&error, UpstreamError::Transport { detail, maybe_applied: false } if detail.contains("connection failed"));
+        assert!(refused, "{error:?}");
     }
 }

@@ -369,6 +369,15 @@ impl Schema {
         }
     }
 
+    /// A configured default for property `name`, as the JSON type the property takes.
+    pub fn default_value(&self, name: &str, text: &str) -> Value {
+        match self.property(name).and_then(|schema| schema.kind.filter(|_| schema.id.is_none())) {
+            Some(Kind::Integer) | Some(Kind::Number) => serde_json::from_str(text).unwrap_or_else(|_| text.into()),
+            Some(Kind::Boolean) => text.parse::<bool>().map_or_else(|_| text.into(), Value::Bool),
+            _ => text.into(),
+        }
+    }
+
     fn property(&self, name: &str) -> Option<&Schema> {
         self.properties.iter().find(|(property, _)| property == name).map(|(_, schema)| schema)
     }

@@ -1,5 +1,7 @@
-//! Test support: a recording fake upstream on 127.0.0.1, and the server driven through a real MCP
+//! Test support: a scriptable fake upstream on 127.0.0.1, and the server driven through a real MCP
 //! session (rmcp's client over an in-memory stream), so tests see exactly what a client sees.
+
+#![allow(dead_code, reason = "each test binary of the crate uses a different part of this support")]
 
 use std::sync::{Arc, Mutex};
 
@@ -20,8 +22,9 @@ use crate::server::runtime::server::McpServer;
 use crate::server::runtime::upstream::Upstream;
 use crate::server::tools::TOOLS;
 
+pub mod faults;
+
 /// What a case expects.
-#[allow(dead_code, reason = "an API's table may need only one kind of expectation")]
 pub enum Expect {
     /// An error result containing every fragment, and no upstream request.
     Refused(&'static [&'static str]),
@@ -41,42 +44,97 @@ pub struct Case {
     pub expect: Expect,
 }
 
-/// An upstream that answers every request with a JSON body that is also a valid OAuth2 token
-/// response, and records each request as text: `METHOD /path?query` (decoded), headers, body.
+/// How the fake upstream answers the next API request (token requests always get a token).
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// This status, with a small JSON body.
+    Status(u16),
+    /// This status with a `Retry-After` header of this value.
+    RetryAfter(u16, String),
+    /// 200 after this delay.
+    Slow(std::time::Duration),
+    /// The connection is dropped before the request is read.
+    ResetBeforeRead,
+    /// The request is read, then the connection is dropped without an answer.
+    ResetAfterRead,
+}
+
+#[derive(Default)]
+struct UpstreamState {
+    script: std::collections::VecDeque<Reply>,
+    requests: Vec<(std::time::Instant, String)>,
+    tokens: usize,
+    connections: usize,
+}
+
+/// A scriptable upstream on 127.0.0.1 that records each API request (decoded request line,
+/// headers and body) with its arrival time, and counts token requests apart.
 pub struct FakeUpstream {
     /// Its base URL.
     pub url: String,
-    requests: Arc<Mutex<Vec<String>>>,
+    state: Arc<Mutex<UpstreamState>>,
 }
 
 impl FakeUpstream {
     async fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
         let url = format!("http://{}", listener.local_addr().expect("address"));
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let recorded = Arc::clone(&requests);
+        let state = Arc::new(Mutex::new(UpstreamState::default()));
+        let shared = Arc::clone(&state);
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let recorded = Arc::clone(&recorded);
-                tokio::spawn(answer(socket, recorded));
+                tokio::spawn(answer(socket, Arc::clone(&shared)));
             }
         });
-        Self { url, requests }
+        Self { url, state }
     }
 
-    /// How many requests arrived.
+    fn lock(&self) -> std::sync::MutexGuard<'_, UpstreamState> {
+        self.state.lock().expect("lock")
+    }
+
+    /// Answers the next API requests with `replies`, then with 200.
+    pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.lock().script.extend(replies);
+    }
+
+    /// How many API requests were read.
     pub fn count(&self) -> usize {
-        self.requests.lock().expect("lock").len()
+        self.lock().requests.len()
     }
 
-    /// The latest request.
+    /// How many token requests arrived.
+    pub fn token_count(&self) -> usize {
+        self.lock().tokens
+    }
+
+    /// How many connections were opened.
+    pub fn connections(&self) -> usize {
+        self.lock().connections
+    }
+
+    /// The latest API request.
     pub fn last(&self) -> String {
-        self.requests.lock().expect("lock").last().cloned().unwrap_or_default()
+        self.lock().requests.last().map(|(_, text)| text.clone()).unwrap_or_default()
+    }
+
+    /// Every API request, in arrival order, with its arrival time.
+    pub fn requests(&self) -> Vec<(std::time::Instant, String)> {
+        self.lock().requests.clone()
     }
 }
 
-/// Reads one request, records it, then replies: a test that sees the reply sees the record.
-async fn answer(mut socket: TcpStream, recorded: Arc<Mutex<Vec<String>>>) -> Option<()> {
+/// Reads one request (unless the script says to drop it first), records it, then replies as the
+/// script says: a test that sees the reply sees the record.
+async fn answer(mut socket: TcpStream, state: Arc<Mutex<UpstreamState>>) -> Option<()> {
+    {
+        let mut state = state.lock().ok()?;
+        state.connections += 1;
+        if matches!(state.script.front(), Some(Reply::ResetBeforeRead)) {
+            state.script.pop_front();
+            return None;
+        }
+    }
     let mut raw = Vec::new();
     let mut buffer = [0u8; 8192];
     let (head_end, length) = loop {
@@ -102,10 +160,32 @@ async fn answer(mut socket: TcpStream, recorded: Arc<Mutex<Vec<String>>>) -> Opt
         raw.extend_from_slice(&buffer[..read]);
     }
     let request = percent_decode_str(&String::from_utf8_lossy(&raw)).decode_utf8_lossy().into_owned();
-    recorded.lock().expect("lock").push(request);
-    let body = r#"{"access_token":"test-token","expires_in":3600,"ok":true}"#;
+    let is_token = request.lines().next().is_some_and(|line| line.split(' ').nth(1).is_some_and(|path| path.ends_with("/token")));
+    let reply = {
+        let mut state = state.lock().ok()?;
+        if is_token {
+            state.tokens += 1;
+            None
+        } else {
+            state.requests.push((std::time::Instant::now(), request));
+            Some(state.script.pop_front())
+        }
+    };
+    let (status, extra, body) = match reply {
+        None => (200, String::new(), r#"{"access_token":"test-token","expires_in":3600}"#.to_string()),
+        Some(None) => (200, String::new(), r#"{"ok":true}"#.to_string()),
+        Some(Some(Reply::Status(status))) => (status, String::new(), format!(r#"{{"message":"scripted {status}"}}"#)),
+        Some(Some(Reply::RetryAfter(status, value))) => {
+            (status, format!("retry-after: {value}\r\n"), r#"{"message":"slow down"}"#.to_string())
+        }
+        Some(Some(Reply::Slow(delay))) => {
+            tokio::time::sleep(delay).await;
+            (200, String::new(), r#"{"ok":true}"#.to_string())
+        }
+        Some(Some(Reply::ResetBeforeRead | Reply::ResetAfterRead)) => return None,
+    };
     let reply = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n{body}",
         body.len()
     );
     socket.write_all(reply.as_bytes()).await.ok()
@@ -121,9 +201,15 @@ pub struct Session {
 impl Session {
     /// Starts the fake upstream, the server configured for it, and a client session.
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// Like [`Session::start`], with settings by name without the prefix (`("MAX_RETRIES", "3")`).
+    pub async fn start_with(overrides: &[(&str, &str)]) -> Self {
         let upstream = FakeUpstream::start().await;
-        let config = Config::from_lookup(&API, |var| test_setting(var, &upstream.url)).expect("test configuration");
-        let server = McpServer::new(&API, TOOLS, Upstream::new(&API, config).expect("client")).expect("server");
+        let config =
+            Config::from_lookup(&API, |var| test_setting(var, &upstream.url, overrides)).expect("test configuration");
+        let server = McpServer::new(&API, TOOLS, Upstream::new(config).expect("client")).expect("server");
         let (server_io, client_io) = tokio::io::duplex(1 << 20);
         tokio::spawn(async move {
             if let Ok(running) = server.serve(server_io).await {
@@ -134,6 +220,11 @@ impl Session {
         Self { client, upstream }
     }
 
+    /// Calls a tool with arguments given as JSON text.
+    pub async fn call_json(&self, (tool, arguments): (&str, &str)) -> CallToolResult {
+        self.call(tool, object(arguments)).await
+    }
+
     /// Calls a tool; a protocol error fails the test.
     pub async fn call(&self, tool: &str, arguments: Map<String, Value>) -> CallToolResult {
         let params = CallToolRequestParams::new(tool.to_string()).with_arguments(arguments);
@@ -141,10 +232,23 @@ impl Session {
     }
 }
 
-/// A value for each setting the server needs: the fake upstream's URL, placeholders otherwise.
-fn test_setting(var: &str, url: &str) -> Option<String> {
-    if var == format!("{}_BASE_URL", API.env_prefix) {
+/// A value for each setting the server needs: the fake upstream's URL, placeholders that match the
+/// patterns the API gives injected values, no client-side rate limit; `overrides` first.
+fn test_setting(var: &str, url: &str, overrides: &[(&str, &str)]) -> Option<String> {
+    let tuning = |name: &str| var == format!("{}_{name}", API.env_prefix);
+    if let Some((_, value)) = overrides.iter().find(|(name, _)| tuning(name)) {
+        return Some((*value).to_string());
+    }
+    if tuning("BASE_URL") {
         return Some(url.to_string());
+    }
+    if tuning("RATE_LIMIT_RPS") {
+        return Some("0".into());
+    }
+    if let Some(pattern) = API.injected.iter().find(|spec| spec.env_var == var).and_then(|spec| spec.pattern) {
+        let regex = regex::Regex::new(pattern).ok()?;
+        let candidates = ["test-value", "4f6f1a36-5c1e-4a8e-9d6b-1f2e3d4c5b6a", "TEST1", "1"];
+        return candidates.into_iter().find(|candidate| regex.is_match(candidate)).map(str::to_string);
     }
     let token_url = API.auth.iter().any(|auth| matches!(auth, AuthSpec::OAuth2ClientCredentials { token_url_var, .. } if *token_url_var == var));
     if token_url {

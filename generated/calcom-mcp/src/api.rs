@@ -13,4 +13,10 @@ pub static API: crate::runtime::ApiDescriptor = crate::runtime::ApiDescriptor {
         },
     ],
     injected: &[],
+    default_vars: &[],
+    rate_limit_rps: 10f64,
+    rate_limit_burst: 20u32,
+    cache_ttl_seconds: 0u64,
+    user_agent: ::std::option::Option::None,
+    shard: ::std::option::Option::None,
 };

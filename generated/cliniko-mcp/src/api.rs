@@ -14,4 +14,14 @@ pub static API: crate::runtime::ApiDescriptor = crate::runtime::ApiDescriptor {
         },
     ],
     injected: &[],
+    default_vars: &[],
+    rate_limit_rps: 3.333f64,
+    rate_limit_burst: 10u32,
+    cache_ttl_seconds: 0u64,
+    user_agent: ::std::option::Option::Some("Cliniko MCP server (support@example.com)"),
+    shard: ::std::option::Option::Some(crate::runtime::ShardSpec {
+        credential_var: "CLINIKO_API_KEY",
+        template: "https://api.{shard}.cliniko.com/v1",
+        default: "au1",
+    }),
 };

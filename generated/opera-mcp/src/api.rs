@@ -22,12 +22,22 @@ pub static API: crate::runtime::ApiDescriptor = crate::runtime::ApiDescriptor {
             location: crate::runtime::ParamLocation::Header,
             env_var: "OPERA_APP_KEY",
             required: true,
+            pattern: ::std::option::Option::Some(
+                "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+            ),
         },
         crate::runtime::InjectedSpec {
             name: "x-hotelid",
             location: crate::runtime::ParamLocation::Header,
             env_var: "OPERA_HOTEL_ID",
             required: true,
+            pattern: ::std::option::Option::None,
         },
     ],
+    default_vars: &["OPERA_HOTEL_ID"],
+    rate_limit_rps: 10f64,
+    rate_limit_burst: 20u32,
+    cache_ttl_seconds: 0u64,
+    user_agent: ::std::option::Option::None,
+    shard: ::std::option::Option::None,
 };

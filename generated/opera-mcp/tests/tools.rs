@@ -37,8 +37,8 @@ const CASES: &[support::Case] = &[
     support::Case {
         rule: "missing required fields are named",
         tool: "delete_checkin",
-        arguments: "{\"reservationId\":\"example\"}",
-        expect: support::Expect::Refused(&["`hotelId`: required but missing"]),
+        arguments: "{\"hotelId\":\"example\"}",
+        expect: support::Expect::Refused(&["`reservationId`: required but missing"]),
     },
     support::Case {
         rule: "wrong types are refused with the expected type",

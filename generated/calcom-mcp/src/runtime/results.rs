@@ -69,12 +69,27 @@ pub fn from_error(call: &CallContext<'_>, error: UpstreamError) -> CallToolResul
     } else {
         "The request may or may not have been applied: check (for example by listing) before trying again."
     };
+    let operation = format!("{} {}", call.tool.method, call.tool.path);
     let text = match error {
-        UpstreamError::Transport(detail) => format!("Could not complete {} {}: {detail}. {retry}", call.tool.method, call.tool.path),
+        UpstreamError::Transport { detail, maybe_applied } => {
+            let retry = if maybe_applied { retry } else { "The request did not reach the API; trying again is safe." };
+            format!("Could not complete {operation}: {detail}. {retry}")
+        }
         UpstreamError::Token(detail) => format!(
             "Could not obtain an access token for the API: {detail}. The server's operator must check {}.",
             call.api.credential_vars().join(", ")
         ),
+        UpstreamError::BreakerOpen { retry_in } => format!(
+            "The API has failed repeatedly, so calls to it are paused for {} more seconds; nothing was sent. Try again after that.",
+            retry_in.as_secs().max(1)
+        ),
+        UpstreamError::RateLimited => {
+            "Too many calls to the API right now: this server's rate limit allowed no request within the call's time limit; nothing was sent. Try again in a few seconds.".to_string()
+        }
+        UpstreamError::Deadline { attempts, maybe_applied } => {
+            let retry = if maybe_applied { retry } else { "Nothing reached the API; trying again is safe." };
+            format!("No answer from {operation} within this call's time limit ({attempts} attempts). {retry}")
+        }
     };
     CallToolResult::error(vec![ContentBlock::text(text)])
 }

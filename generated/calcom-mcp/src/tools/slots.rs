@@ -91,6 +91,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<GetAvailableSlotsArgs>,
     },
 ];

@@ -68,6 +68,19 @@ pub struct InjectedSpec {
     pub env_var: &'static str,
     /// Whether the server refuses to start without it.
     pub required: bool,
+    /// The pattern the value must match, checked at start-up.
+    pub pattern: Option<&'static str>,
+}
+
+/// A base URL chosen from the suffix of a credential (`KEY-au2` selects shard `au2`).
+#[derive(Debug, Clone, Copy)]
+pub struct ShardSpec {
+    /// The variable holding the credential.
+    pub credential_var: &'static str,
+    /// The base URL, with `{shard}` where the shard goes.
+    pub template: &'static str,
+    /// The shard of a credential without a suffix.
+    pub default: &'static str,
 }
 
 /// The API this server fronts.
@@ -87,6 +100,18 @@ pub struct ApiDescriptor {
     pub auth: &'static [AuthSpec],
     /// Parameters supplied by configuration.
     pub injected: &'static [InjectedSpec],
+    /// Variables that give tool parameters their defaults.
+    pub default_vars: &'static [&'static str],
+    /// Default client-side rate limit (requests per second; 0 = none).
+    pub rate_limit_rps: f64,
+    /// Default burst of the rate limit.
+    pub rate_limit_burst: u32,
+    /// Default GET cache time to live in seconds (0 = off).
+    pub cache_ttl_seconds: u64,
+    /// Default `User-Agent`.
+    pub user_agent: Option<&'static str>,
+    /// A base URL chosen by a credential's suffix.
+    pub shard: Option<ShardSpec>,
 }
 
 /// One tool: what `tools/list` shows and how a call becomes an upstream request.
@@ -111,6 +136,12 @@ pub struct ToolSpec {
     pub destructive: bool,
     /// Idempotent hint.
     pub idempotent: bool,
+    /// The header carrying an idempotency key, when the operation takes one.
+    pub idempotency_key: Option<&'static str>,
+    /// Whether successful responses may come from the GET cache.
+    pub cacheable: bool,
+    /// Inputs that default to a configured value: (input name, variable).
+    pub defaults: &'static [(&'static str, &'static str)],
     /// Parses the arguments and builds the request.
     pub build: fn(Map<String, Value>) -> Result<UpstreamRequest, String>,
 }

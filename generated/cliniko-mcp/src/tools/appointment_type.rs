@@ -142,6 +142,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<GetAppointmentTypeArgs>,
     },
     crate::runtime::ToolSpec {
@@ -155,6 +158,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: true,
+        defaults: &[],
         build: crate::runtime::build::<ListAppointmentTypesArgs>,
     },
     crate::runtime::ToolSpec {
@@ -168,6 +174,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<ListAppointmentTypesForPractitionerArgs>,
     },
 ];

@@ -84,6 +84,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<GetBookingArgs>,
     },
     crate::runtime::ToolSpec {
@@ -97,6 +100,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<ListBookingsArgs>,
     },
 ];

@@ -200,6 +200,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<GetPractitionerArgs>,
     },
     crate::runtime::ToolSpec {
@@ -213,6 +216,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: true,
+        defaults: &[],
         build: crate::runtime::build::<ListPractitionersArgs>,
     },
     crate::runtime::ToolSpec {
@@ -226,6 +232,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<ListPractitionersForAppointmentTypeArgs>,
     },
     crate::runtime::ToolSpec {
@@ -239,6 +248,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<ListPractitionersForBusinessArgs>,
     },
 ];

@@ -46,6 +46,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<CreateUnavailableBlockArgs>,
     },
 ];

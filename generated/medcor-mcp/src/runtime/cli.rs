@@ -91,7 +91,7 @@ fn serve_stdio(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]
         Ok(config) => config,
         Err(problems) => return report(api, &problems),
     };
-    let server = match Upstream::new(api, config).and_then(|upstream| McpServer::new(api, tools, upstream)) {
+    let server = match Upstream::new(config).and_then(|upstream| McpServer::new(api, tools, upstream)) {
         Ok(server) => server,
         Err(error) => {
             eprintln!("error: {error}");

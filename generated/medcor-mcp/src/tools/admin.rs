@@ -90,6 +90,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<AdminLoginCreateArgs>,
     },
     crate::runtime::ToolSpec {
@@ -103,6 +106,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<AdminProfileRetrieveArgs>,
     },
     crate::runtime::ToolSpec {
@@ -116,6 +122,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<AdminUsersListArgs>,
     },
 ];

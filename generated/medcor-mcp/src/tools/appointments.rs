@@ -269,6 +269,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<AppointmentsCancelCreateArgs>,
     },
     crate::runtime::ToolSpec {
@@ -282,6 +285,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
+        idempotency_key: ::std::option::Option::Some("Idempotency-Key"),
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<AppointmentsCreateArgs>,
     },
     crate::runtime::ToolSpec {
@@ -295,6 +301,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<AppointmentsListArgs>,
     },
     crate::runtime::ToolSpec {
@@ -308,6 +317,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<AppointmentsPartialUpdateArgs>,
     },
     crate::runtime::ToolSpec {
@@ -321,6 +333,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<AppointmentsRetrieveArgs>,
     },
 ];

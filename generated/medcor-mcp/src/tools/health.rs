@@ -47,6 +47,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<AdminStatsRetrieveArgs>,
     },
     crate::runtime::ToolSpec {
@@ -60,6 +63,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<HealthRetrieveArgs>,
     },
 ];

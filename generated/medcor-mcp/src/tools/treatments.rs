@@ -215,6 +215,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<TreatmentsCreateArgs>,
     },
     crate::runtime::ToolSpec {
@@ -228,6 +231,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: false,
         destructive: true,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<TreatmentsDestroyArgs>,
     },
     crate::runtime::ToolSpec {
@@ -241,6 +247,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<TreatmentsListArgs>,
     },
     crate::runtime::ToolSpec {
@@ -254,6 +263,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<TreatmentsPartialUpdateArgs>,
     },
     crate::runtime::ToolSpec {
@@ -267,6 +279,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<TreatmentsRetrieveArgs>,
     },
 ];

@@ -2,15 +2,24 @@
 //! Configuration from environment variables, checked as a whole: every missing or bad setting is
 //! named at once.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use super::descriptor::{ApiDescriptor, AuthSpec, InjectedSpec, ParamLocation};
+use super::descriptor::{ApiDescriptor, AuthSpec, InjectedSpec, ParamLocation, ShardSpec};
 
-/// Default connect timeout.
+/// Default connect timeout: a voice caller is waiting.
 const CONNECT_TIMEOUT_MS: u64 = 2_000;
-/// Default per-request timeout.
+/// Default timeout of one request.
 const TIMEOUT_MS: u64 = 10_000;
+/// Default total time of a tool call, retries included.
+const DEADLINE_MS: u64 = 15_000;
+/// Default number of retries after the first attempt.
+const MAX_RETRIES: u64 = 2;
+/// Default consecutive failures that open the circuit breaker.
+const BREAKER_THRESHOLD: u64 = 5;
+/// Default seconds the breaker stays open before a probe.
+const BREAKER_COOLDOWN_S: u64 = 60;
 
 /// A credential, resolved from the environment. Its `Debug` never shows the secret.
 pub enum Credential {
@@ -64,8 +73,22 @@ pub struct Config {
     pub base_url: String,
     /// Connect timeout.
     pub connect_timeout: Duration,
-    /// Per-request timeout.
+    /// Timeout of one request.
     pub timeout: Duration,
+    /// Total time of a tool call, retries included.
+    pub deadline: Duration,
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// Client-side rate limit: requests per second (0 = none) and burst.
+    pub rate_limit: (f64, u32),
+    /// Consecutive failures that open the breaker, and how long it stays open.
+    pub breaker: (u32, Duration),
+    /// GET cache time to live (zero = off).
+    pub cache_ttl: Duration,
+    /// The `User-Agent` sent upstream.
+    pub user_agent: String,
+    /// Configured defaults of tool parameters, by variable.
+    pub param_defaults: BTreeMap<String, String>,
     /// Credentials sent on every request.
     pub credentials: Vec<Credential>,
     /// Injected parameters with their values.
@@ -102,7 +125,8 @@ impl Config {
             Reader { lookup: |name: &str| lookup(name).filter(|v| !v.trim().is_empty()), problems: Vec::new() };
         let prefix = api.env_prefix;
         let base_var = format!("{prefix}_BASE_URL");
-        let base_url = match reader.optional(&base_var).or_else(|| api.default_base_url.map(str::to_string)) {
+        let sharded = api.shard.and_then(|shard| reader.optional(shard.credential_var).map(|key| shard_url(shard, &key)));
+        let base_url = match reader.optional(&base_var).or(sharded).or_else(|| api.default_base_url.map(str::to_string)) {
             Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
                 url.trim_end_matches('/').to_string()
             }
@@ -117,17 +141,43 @@ impl Config {
         };
         let connect_timeout = reader.millis(&format!("{prefix}_CONNECT_TIMEOUT_MS"), CONNECT_TIMEOUT_MS);
         let timeout = reader.millis(&format!("{prefix}_TIMEOUT_MS"), TIMEOUT_MS);
+        let deadline = reader.millis(&format!("{prefix}_DEADLINE_MS"), DEADLINE_MS);
+        let max_retries = reader.number(&format!("{prefix}_MAX_RETRIES"), MAX_RETRIES, 0).min(10) as u32;
+        let rps = reader.rate(&format!("{prefix}_RATE_LIMIT_RPS"), api.rate_limit_rps);
+        let burst = reader.number(&format!("{prefix}_RATE_LIMIT_BURST"), u64::from(api.rate_limit_burst), 1) as u32;
+        let threshold = reader.number(&format!("{prefix}_BREAKER_THRESHOLD"), BREAKER_THRESHOLD, 1) as u32;
+        let cooldown = reader.number(&format!("{prefix}_BREAKER_COOLDOWN_S"), BREAKER_COOLDOWN_S, 1);
+        let cache_ttl = reader.number(&format!("{prefix}_CACHE_TTL_S"), api.cache_ttl_seconds, 0);
+        let default_agent = api.user_agent.map_or_else(|| format!("{}/{}", api.crate_name, api.version), str::to_string);
+        let user_agent = reader.optional(&format!("{prefix}_USER_AGENT")).unwrap_or(default_agent);
         let credentials = api.auth.iter().map(|spec| reader.credential(spec, &base_url)).collect();
         let injected = api
             .injected
             .iter()
             .filter_map(|spec| {
                 let value = if spec.required { reader.required(spec.env_var) } else { reader.optional(spec.env_var) };
-                value.map(|value| (*spec, value))
+                let value = value?;
+                reader.check_pattern(spec, &value);
+                Some((*spec, value))
             })
             .collect();
+        let param_defaults =
+            api.default_vars.iter().filter_map(|var| Some((var.to_string(), reader.optional(var)?))).collect();
         if reader.problems.is_empty() {
-            Ok(Self { base_url, connect_timeout, timeout, credentials, injected })
+            Ok(Self {
+                base_url,
+                connect_timeout,
+                timeout,
+                deadline,
+                max_retries,
+                rate_limit: (rps, burst),
+                breaker: (threshold, Duration::from_secs(cooldown)),
+                cache_ttl: Duration::from_secs(cache_ttl),
+                user_agent,
+                param_defaults,
+                credentials,
+                injected,
+            })
         } else {
             Err(reader.problems)
         }
@@ -145,10 +195,34 @@ impl Config {
             }
         }
         vars.extend(api.injected.iter().map(|spec| (spec.env_var.to_string(), spec.required)));
-        vars.push((format!("{prefix}_CONNECT_TIMEOUT_MS"), false));
-        vars.push((format!("{prefix}_TIMEOUT_MS"), false));
+        vars.extend(api.default_vars.iter().map(|var| (var.to_string(), false)));
+        for tuning in [
+            "USER_AGENT",
+            "CONNECT_TIMEOUT_MS",
+            "TIMEOUT_MS",
+            "DEADLINE_MS",
+            "MAX_RETRIES",
+            "RATE_LIMIT_RPS",
+            "RATE_LIMIT_BURST",
+            "BREAKER_THRESHOLD",
+            "BREAKER_COOLDOWN_S",
+            "CACHE_TTL_S",
+        ] {
+            vars.push((format!("{prefix}_{tuning}"), false));
+        }
         vars
     }
+}
+
+/// The base URL of the shard a credential names by its suffix (`KEY-au2` -> `au2`), or the
+/// default shard.
+fn shard_url(shard: ShardSpec, credential: &str) -> String {
+    let suffix = credential.rsplit_once('-').map(|(_, suffix)| suffix.to_ascii_lowercase());
+    let is_shard = |s: &str| {
+        s.len() >= 3 && s.len() <= 4 && s[..2].bytes().all(|b| b.is_ascii_lowercase()) && s[2..].bytes().all(|b| b.is_ascii_digit())
+    };
+    let name = suffix.filter(|s| is_shard(s)).unwrap_or_else(|| shard.default.to_string());
+    shard.template.replace("{shard}", &name)
 }
 
 struct Reader<F> {
@@ -173,6 +247,51 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         value
     }
 
+    /// A required credential: set, and without spaces or control characters (a pasted newline).
+    fn secret(&mut self, var: &str) -> Option<String> {
+        let value = self.required(var)?;
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            self.problem(var, "contains spaces or control characters; check for a stray newline or quote");
+        }
+        Some(value)
+    }
+
+    fn check_pattern(&mut self, spec: &InjectedSpec, value: &str) {
+        let Some(pattern) = spec.pattern else { return };
+        match regex::Regex::new(pattern) {
+            Ok(regex) if !regex.is_match(value) => {
+                self.problem(spec.env_var, format!("does not match the pattern the API requires for `{}` ({pattern})", spec.name));
+            }
+            _ => {}
+        }
+    }
+
+    fn number(&mut self, var: &str, default: u64, min: u64) -> u64 {
+        match (self.lookup)(var) {
+            None => default,
+            Some(text) => match text.trim().parse::<u64>() {
+                Ok(n) if n >= min => n,
+                _ => {
+                    self.problem(var, format!("`{text}` is not a whole number of at least {min}"));
+                    default
+                }
+            },
+        }
+    }
+
+    fn rate(&mut self, var: &str, default: f64) -> f64 {
+        match (self.lookup)(var) {
+            None => default,
+            Some(text) => match text.trim().parse::<f64>() {
+                Ok(rate) if rate >= 0.0 && rate.is_finite() => rate,
+                _ => {
+                    self.problem(var, format!("`{text}` is not a rate in requests per second (0 for none)"));
+                    default
+                }
+            },
+        }
+    }
+
     fn millis(&mut self, var: &str, default: u64) -> Duration {
         match (self.lookup)(var) {
             None => Duration::from_millis(default),
@@ -189,12 +308,12 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
     fn credential(&mut self, spec: &AuthSpec, base_url: &str) -> Credential {
         match *spec {
             AuthSpec::Basic { username_var, password_var } => Credential::Basic {
-                username: self.required(username_var).unwrap_or_default(),
-                password: password_var.and_then(|var| self.required(var)).unwrap_or_default(),
+                username: self.secret(username_var).unwrap_or_default(),
+                password: password_var.and_then(|var| self.secret(var)).unwrap_or_default(),
             },
-            AuthSpec::Bearer { token_var } => Credential::Bearer(self.required(token_var).unwrap_or_default()),
+            AuthSpec::Bearer { token_var } => Credential::Bearer(self.secret(token_var).unwrap_or_default()),
             AuthSpec::ApiKey { location, name, var } => {
-                Credential::ApiKey { location, name, value: self.required(var).unwrap_or_default() }
+                Credential::ApiKey { location, name, value: self.secret(var).unwrap_or_default() }
             }
             AuthSpec::OAuth2ClientCredentials {
                 client_id_var,
@@ -210,8 +329,8 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
                     (None, None) => self.required(token_url_var).unwrap_or_default(),
                 };
                 Credential::OAuth2 {
-                    client_id: self.required(client_id_var).unwrap_or_default(),
-                    client_secret: self.required(client_secret_var).unwrap_or_default(),
+                    client_id: self.secret(client_id_var).unwrap_or_default(),
+                    client_secret: self.secret(client_secret_var).unwrap_or_default(),
                     token_url,
                     scope: self.optional(scope_var),
                 }
@@ -236,8 +355,53 @@ mod tests {
             location: ParamLocation::Header,
             env_var: "TEST_HOTEL_ID",
             required: true,
+            pattern: Some("^[A-Z0-9]+$"),
         }],
+        default_vars: &["TEST_BUSINESS_ID"],
+        rate_limit_rps: 10.0,
+        rate_limit_burst: 20,
+        cache_ttl_seconds: 0,
+        user_agent: Some("Vendor (ops@example.com)"),
+        shard: Some(ShardSpec { credential_var: "TEST_TOKEN", template: "https://api.{shard}.example.com/v1", default: "au1" }),
     };
+
+    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string())
+    }
+
+    #[test]
+    fn the_shard_comes_from_the_key_suffix_unless_a_base_url_is_set() {
+        let config = Config::from_lookup(&API, lookup(&[("TEST_TOKEN", "abc-uk1"), ("TEST_HOTEL_ID", "H1")])).unwrap();
+        assert_eq!(config.base_url, "https://api.uk1.example.com/v1");
+        let config = Config::from_lookup(&API, lookup(&[("TEST_TOKEN", "abcdef"), ("TEST_HOTEL_ID", "H1")])).unwrap();
+        assert_eq!(config.base_url, "https://api.au1.example.com/v1");
+        let pairs = &[("TEST_TOKEN", "abc-uk1"), ("TEST_HOTEL_ID", "H1"), ("TEST_BASE_URL", "http://127.0.0.1:9")];
+        assert_eq!(Config::from_lookup(&API, lookup(pairs)).unwrap().base_url, "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn malformed_credentials_and_injected_values_stop_the_server() {
+        let problems = Config::from_lookup(&API, lookup(&[("TEST_TOKEN", "abc\n"), ("TEST_HOTEL_ID", "hotel one")])).unwrap_err();
+        let vars: Vec<&str> = problems.iter().map(|p| p.var.as_str()).collect();
+        assert_eq!(vars, ["TEST_TOKEN", "TEST_HOTEL_ID"], "{problems:?}");
+        assert!(problems[1].message.contains("x-hotelid"));
+    }
+
+    #[test]
+    fn tuning_and_defaults_are_read() {
+        let pairs = &[
+            ("TEST_TOKEN", "abc"),
+            ("TEST_HOTEL_ID", "H1"),
+            ("TEST_DEADLINE_MS", "500"),
+            ("TEST_MAX_RETRIES", "4"),
+            ("TEST_RATE_LIMIT_RPS", "0.5"),
+            ("TEST_BUSINESS_ID", "77"),
+        ];
+        let config = Config::from_lookup(&API, lookup(pairs)).unwrap();
+        assert_eq!((config.deadline, config.max_retries, config.rate_limit), (Duration::from_millis(500), 4, (0.5, 20)));
+        assert_eq!(config.user_agent, "Vendor (ops@example.com)");
+        assert_eq!(config.param_defaults.get("TEST_BUSINESS_ID").map(String::as_str), Some("77"));
+    }
 
     #[test]
     fn every_problem_is_named_at_once() {

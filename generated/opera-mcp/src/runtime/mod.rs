@@ -5,11 +5,12 @@ pub mod cli;
 pub mod config;
 pub mod descriptor;
 pub mod request;
+pub mod resilience;
 pub mod results;
 pub mod server;
 pub mod upstream;
 pub mod validate;
 
 pub use cli::main;
-pub use descriptor::{ApiDescriptor, AuthSpec, InjectedSpec, ParamLocation, ToolArgs, ToolSpec, build};
+pub use descriptor::{ApiDescriptor, AuthSpec, InjectedSpec, ParamLocation, ShardSpec, ToolArgs, ToolSpec, build};
 pub use request::UpstreamRequest;

@@ -301,6 +301,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: false,
         destructive: true,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<DeleteProfileArgs>,
     },
     crate::runtime::ToolSpec {
@@ -314,6 +317,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<GetMembershipsArgs>,
     },
     crate::runtime::ToolSpec {
@@ -327,6 +333,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<GetProfileArgs>,
     },
     crate::runtime::ToolSpec {
@@ -340,6 +349,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<GetProfilesArgs>,
     },
     crate::runtime::ToolSpec {
@@ -353,6 +365,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<PostProfileArgs>,
     },
     crate::runtime::ToolSpec {
@@ -366,6 +381,9 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         read_only: false,
         destructive: false,
         idempotent: true,
+        idempotency_key: ::std::option::Option::None,
+        cacheable: false,
+        defaults: &[],
         build: crate::runtime::build::<PutProfileArgs>,
     },
 ];
