@@ -183,3 +183,22 @@ async def test_cliniko_appointment_times_go_upstream_in_utc(upstream):
         text = result.content[0].text
         assert "2 problems" in text and "has no UTC offset" in text and "IDs are strings of digits" in text
         assert len(upstream.requests) == before
+
+
+def test_malformed_credentials_stop_the_server_naming_the_variable():
+    import subprocess
+
+    env = {"CLINIKO_API_KEY": "MS0xLWFi Y2RlZg-au2", "CLINIKO_BASE_URL": "http://127.0.0.1:9/v1"}
+    run = subprocess.run([str(server_binary("cliniko-mcp")), "serve"], env=env, capture_output=True, text=True, timeout=30)
+    assert run.returncode != 0
+    assert "CLINIKO_API_KEY" in run.stderr and "spaces" in run.stderr
+    assert run.stdout == ""
+
+
+async def test_opera_hotel_defaults_to_the_configured_hotel(upstream):
+    async with Client(params("opera-mcp", upstream), mode="legacy") as client:
+        tool = next(t for t in (await client.list_tools()).tools if t.name == "get_reservation")
+        assert "hotelId" not in tool.input_schema.get("required", [])
+        result = await client.call_tool("get_reservation", {"reservationId": "123456"})
+        assert not result.is_error, result.content
+        assert upstream.requests[-1].path == "/rsv/v1/hotels/HOTEL1/reservations/123456"
