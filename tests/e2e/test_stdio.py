@@ -46,7 +46,8 @@ CASES = {
             "POST", "/v1/individual_appointments",
             {"appointment_type_id": "1", "business_id": "2", "patient_id": ID, "practitioner_id": "3", "starts_at": "2025-09-05T10:00:00Z"},
         ),
-        auth=lambda headers: headers["authorization"] == basic("MS0xLWFiY2RlZg-au2"),
+        auth=lambda headers: headers["authorization"] == basic("MS0xLWFiY2RlZg-au2")
+        and headers["user-agent"] == "Cliniko MCP server (support@example.com)",
     ),
     "opera-mcp": dict(
         env=opera_env, tools=26,
