@@ -38,6 +38,8 @@ pub struct Api {
     pub user_agent: Option<String>,
     /// A base URL chosen by a credential's suffix.
     pub shard: Option<Shard>,
+    /// MCP prompts from the settings.
+    pub prompts: Vec<Prompt>,
     /// The tools, in modules.
     pub groups: Vec<ToolGroup>,
 }
@@ -87,6 +89,34 @@ pub enum Auth {
         /// Variable holding the requested scope.
         scope_var: String,
     },
+}
+
+/// An MCP prompt: a template with `{argument}` placeholders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prompt {
+    /// Prompt name.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Its arguments.
+    #[serde(default)]
+    pub arguments: Vec<PromptArgument>,
+    /// The text, with `{name}` where each argument goes.
+    pub template: String,
+}
+
+/// One argument of a prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromptArgument {
+    /// Argument name.
+    pub name: String,
+    /// What to give.
+    pub description: String,
+    /// Whether it must be given.
+    #[serde(default)]
+    pub required: bool,
 }
 
 /// A base URL chosen from the suffix of a credential.

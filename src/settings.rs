@@ -53,6 +53,8 @@ pub struct Settings {
     pub user_agent: Option<String>,
     /// A base URL chosen by a credential's suffix (Cliniko's `-au2` shards).
     pub shard: Option<ShardSettings>,
+    /// MCP prompts the server offers.
+    pub prompts: Vec<crate::ir::Prompt>,
     /// The generator version written into `@generated` headers (fixed in tests).
     pub generator_version: String,
 }
@@ -112,6 +114,7 @@ impl Settings {
             idempotency_key_header: "Idempotency-Key".to_string(),
             user_agent: None,
             shard: None,
+            prompts: Vec::new(),
             generator_version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
@@ -224,6 +227,9 @@ pub struct ApiEntry {
     pub user_agent: Option<String>,
     /// A base URL chosen by a credential's suffix.
     pub shard: Option<ShardSettings>,
+    /// MCP prompts.
+    #[serde(default)]
+    pub prompts: Vec<crate::ir::Prompt>,
 }
 
 /// The whole `mcpgen.toml`.
@@ -288,6 +294,7 @@ impl ProjectConfig {
                 }
                 settings.user_agent.clone_from(&entry.user_agent);
                 settings.shard.clone_from(&entry.shard);
+                settings.prompts.clone_from(&entry.prompts);
                 ApiJob { spec: root.join(&entry.spec), out: root.join(&entry.out), settings }
             })
             .collect()

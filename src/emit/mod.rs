@@ -21,6 +21,8 @@ const RUNTIME: &[(&str, &str)] = &[
     ("src/runtime/cli.rs", include_str!("../../templates/runtime/cli.rs")),
     ("src/runtime/config.rs", include_str!("../../templates/runtime/config.rs")),
     ("src/runtime/descriptor.rs", include_str!("../../templates/runtime/descriptor.rs")),
+    ("src/runtime/http.rs", include_str!("../../templates/runtime/http.rs")),
+    ("src/runtime/metrics.rs", include_str!("../../templates/runtime/metrics.rs")),
     ("src/runtime/request.rs", include_str!("../../templates/runtime/request.rs")),
     ("src/runtime/resilience.rs", include_str!("../../templates/runtime/resilience.rs")),
     ("src/runtime/results.rs", include_str!("../../templates/runtime/results.rs")),

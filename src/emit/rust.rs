@@ -15,6 +15,14 @@ pub fn api_module(api: &Api) -> TokenStream {
     let prefix = &api.env_prefix;
     let base_url = option_str(api.default_base_url.as_deref());
     let auth = api.auth.iter().map(auth_spec);
+    let prompts = api.prompts.iter().map(|prompt| {
+        let (name, description, template) = (&prompt.name, &prompt.description, &prompt.template);
+        let arguments = prompt.arguments.iter().map(|a| {
+            let (name, description, required) = (&a.name, &a.description, a.required);
+            quote! { (#name, #description, #required) }
+        });
+        quote! { crate::runtime::PromptSpec { name: #name, description: #description, arguments: &[#(#arguments),*], template: #template } }
+    });
     let default_vars = &api.default_vars;
     let (rps, burst) = api.rate_limit;
     let cache_ttl = api.cache_ttl_seconds;
@@ -46,6 +54,7 @@ pub fn api_module(api: &Api) -> TokenStream {
             cache_ttl_seconds: #cache_ttl,
             user_agent: #user_agent,
             shard: #shard,
+            prompts: &[#(#prompts),*],
         };
     }
 }

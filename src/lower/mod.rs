@@ -106,6 +106,7 @@ pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>)
             template: shard.template.clone(),
             default: shard.default.clone(),
         }),
+        prompts: settings.prompts.clone(),
         groups,
     };
     if api.tools().next().is_none() {

@@ -1,5 +1,6 @@
-//! The command line: `serve`, `tools` and `check-config`.
+//! The command line: `serve` (stdio or HTTP), `tools`, `check-config` and `healthcheck`.
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
@@ -7,8 +8,9 @@ use rmcp::ServiceExt;
 
 use super::config::Config;
 use super::descriptor::{ApiDescriptor, ToolSpec};
+use super::http::{self, HttpOptions};
 use super::server::{self, McpServer};
-use super::upstream::Upstream;
+use super::upstream::client_builder;
 
 #[derive(Parser)]
 #[command(version, about = "An MCP server for an HTTP API")]
@@ -24,23 +26,33 @@ enum Command {
         /// The transport.
         #[arg(long, env = "MCP_TRANSPORT", value_enum, default_value_t = Transport::Stdio)]
         transport: Transport,
+        /// Address for the HTTP transport.
+        #[arg(long, env = "MCP_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
     },
     /// Print the tool list as JSON.
     Tools,
     /// Check the configuration and name every missing or bad setting.
     CheckConfig,
+    /// Check that a server on this machine is ready (`/readyz`); for container health checks.
+    Healthcheck {
+        /// The server's address.
+        #[arg(long, env = "MCP_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Transport {
     /// Standard input and output.
     Stdio,
+    /// Streamable HTTP at `/mcp`.
+    Http,
 }
 
 /// Runs the command line of the server for `api` with `tools`.
 pub fn main(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]]) -> ExitCode {
-    let matches =
-        Cli::command().name(api.crate_name).about(format!("MCP server for the {} API", api.title)).get_matches();
+    let matches = Cli::command().name(api.crate_name).about(format!("MCP server for the {} API", api.title)).get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(error) => error.exit(),
@@ -55,7 +67,33 @@ pub fn main(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]]) 
             }
             Err(problems) => report(api, &problems),
         },
-        Command::Serve { transport: Transport::Stdio } => serve_stdio(api, tools),
+        Command::Healthcheck { listen } => run(healthcheck(listen)),
+        Command::Serve { transport, listen } => {
+            let config = match Config::from_env(api) {
+                Ok(config) => config,
+                Err(problems) => return report(api, &problems),
+            };
+            let server = match McpServer::new(api, tools, config) {
+                Ok(server) => server,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match transport {
+                Transport::Stdio => run(serve_stdio(server)),
+                Transport::Http => match HttpOptions::from_env(listen) {
+                    Ok(options) => run(http::serve(server, options)),
+                    Err(problems) => {
+                        eprintln!("error: the HTTP settings are incomplete:");
+                        for problem in problems {
+                            eprintln!("  - {problem}");
+                        }
+                        ExitCode::FAILURE
+                    }
+                },
+            }
+        }
     }
 }
 
@@ -85,18 +123,8 @@ fn report(api: &ApiDescriptor, problems: &[super::config::ConfigProblem]) -> Exi
     ExitCode::FAILURE
 }
 
-fn serve_stdio(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]]) -> ExitCode {
-    let config = match Config::from_env(api) {
-        Ok(config) => config,
-        Err(problems) => return report(api, &problems),
-    };
-    let server = match Upstream::new(config).and_then(|upstream| McpServer::new(api, tools, upstream)) {
-        Ok(server) => server,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
+/// Runs `work` on a multi-threaded runtime; an error ends the process with a message.
+fn run(work: impl std::future::Future<Output = Result<(), String>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -104,17 +132,30 @@ fn serve_stdio(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(async move {
-        let running = server.serve(rmcp::transport::stdio()).await.map_err(|e| e.to_string())?;
-        running.waiting().await.map_err(|e| e.to_string())
-    });
-    match outcome {
-        Ok(_) => ExitCode::SUCCESS,
+    match runtime.block_on(work) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(%error, "the server stopped");
+            eprintln!("error: {error}");
             ExitCode::FAILURE
         }
     }
+}
+
+async fn serve_stdio(server: McpServer) -> Result<(), String> {
+    let running = server.serve(rmcp::transport::stdio()).await.map_err(|e| e.to_string())?;
+    running.waiting().await.map_err(|e| e.to_string()).map(|_| ())
+}
+
+async fn healthcheck(listen: SocketAddr) -> Result<(), String> {
+    let host = if listen.ip().is_unspecified() { "127.0.0.1".to_string() } else { listen.ip().to_string() };
+    let host = if host.contains(':') { format!("[{host}]") } else { host };
+    let url = format!("http://{host}:{}/readyz", listen.port());
+    let client = client_builder().timeout(std::time::Duration::from_secs(5)).build().map_err(|e| e.to_string())?;
+    let response = client.get(&url).send().await.map_err(|error| format!("{url}: {error}"))?;
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    println!("{body}");
+    if status.is_success() { Ok(()) } else { Err(format!("{url} answered {status}")) }
 }
 
 /// Logs go to stderr (stdout carries the stdio transport): JSON lines when `LOG_FORMAT=json`.

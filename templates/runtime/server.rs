@@ -1,20 +1,33 @@
-//! The MCP server: `tools/list` from the generated tool table, `tools/call` through the upstream.
+//! The MCP server: tools from the generated table, called through the upstream; health as MCP
+//! resources; prompts from the settings.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, JsonObject, ListToolsResult, PaginatedRequestParams,
-    ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
+    Implementation, JsonObject, ListPromptsResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    Prompt, PromptArgument, PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    Resource, ResourceContents, Role, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::{Value, json};
 
-use super::descriptor::{ApiDescriptor, ToolSpec};
+use super::config::Config;
+use super::descriptor::{ApiDescriptor, PromptSpec, ToolSpec};
+use super::metrics::Metrics;
 use super::results::{self, CallContext};
-use super::upstream::{CallPolicy, Upstream};
+use super::upstream::{CallPolicy, Upstream, UpstreamError};
 use super::validate;
+
+/// The MCP resources that report the server's health.
+const HEALTH_RESOURCES: [(&str, &str); 3] = [
+    ("health://live", "The process is running"),
+    ("health://ready", "The server can serve calls: configuration, breaker and credentials"),
+    ("health://status", "Version, uptime, tools, breaker state and call counts"),
+];
 
 /// The server state shared by every session.
 #[derive(Clone)]
@@ -24,15 +37,19 @@ pub struct McpServer {
     specs: Arc<BTreeMap<&'static str, &'static ToolSpec>>,
     validators: Arc<BTreeMap<&'static str, validate::Schema>>,
     upstream: Arc<Upstream>,
+    metrics: Arc<Metrics>,
+    started: Instant,
 }
 
 impl McpServer {
-    /// A server for `tools`, calling `upstream`.
+    /// A server for `tools`, calling the API that `config` describes.
     pub fn new(
         api: &'static ApiDescriptor,
         tools: &'static [&'static [ToolSpec]],
-        upstream: Upstream,
+        config: Config,
     ) -> Result<Self, String> {
+        let metrics = Arc::new(Metrics::new(api.crate_name, api.version));
+        let upstream = Upstream::new(config, Arc::clone(&metrics))?;
         let specs: BTreeMap<_, _> = tools.iter().flat_map(|group| group.iter()).map(|spec| (spec.name, spec)).collect();
         let tools = specs.values().map(|spec| tool(spec)).collect::<Result<Vec<_>, _>>()?;
         let validators = specs
@@ -48,8 +65,107 @@ impl McpServer {
             specs: Arc::new(specs),
             validators: Arc::new(validators),
             upstream: Arc::new(upstream),
+            metrics,
+            started: Instant::now(),
         })
     }
+
+    /// The server's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Readiness: the breaker is not open and credentials can be had. `Err` says what is wrong.
+    pub async fn readiness(&self) -> (bool, Value) {
+        let breaker = self.upstream.breaker_state();
+        let credentials = self.upstream.credentials_ready().await;
+        let ready = breaker.name() != "open" && credentials.is_ok();
+        let report = json!({
+            "status": if ready { "ready" } else { "not_ready" },
+            "checks": {
+                "configuration": "ok",
+                "breaker": breaker.name(),
+                "credentials": credentials.err().unwrap_or_else(|| "ok".to_string()),
+            }
+        });
+        (ready, report)
+    }
+
+    /// Version, uptime, tools, breaker state and call counts.
+    pub fn status(&self) -> Value {
+        json!({
+            "name": self.api.crate_name,
+            "version": self.api.version,
+            "uptime_seconds": self.started.elapsed().as_secs(),
+            "tools": self.tools.len(),
+            "breaker": self.upstream.breaker_state().name(),
+            "tool_calls": self.metrics.total_tool_calls(),
+        })
+    }
+
+    async fn call(&self, spec: &'static ToolSpec, request: CallToolRequestParams) -> (rmcp::model::CallToolResult, &'static str) {
+        let mut arguments = request.arguments.unwrap_or_default();
+        for (input, var) in spec.defaults {
+            if !arguments.contains_key(*input)
+                && let Some(value) = self.upstream.param_default(var)
+            {
+                let value = self.validators.get(spec.name).map_or_else(|| value.into(), |v| v.default_value(input, value));
+                arguments.insert(input.to_string(), value);
+            }
+        }
+        let mut arguments = Value::Object(arguments);
+        if let Some(validator) = self.validators.get(spec.name) {
+            let violations = validator.check(&mut arguments);
+            if !violations.is_empty() {
+                return (results::invalid_arguments(spec, &violations), "invalid_arguments");
+            }
+        }
+        let Value::Object(arguments) = arguments else {
+            return (results::unusable_arguments(spec, "the arguments are not an object"), "invalid_arguments");
+        };
+        let mut upstream_request = match (spec.build)(arguments) {
+            Ok(upstream_request) => upstream_request,
+            Err(detail) => return (results::unusable_arguments(spec, &detail), "invalid_arguments"),
+        };
+        let request_id = match upstream_request.headers.iter().find(|(name, _)| name.eq_ignore_ascii_case("x-request-id")) {
+            Some((_, id)) => id.clone(),
+            None => {
+                let id = request_id();
+                upstream_request.headers.push(("x-request-id".into(), id.clone()));
+                id
+            }
+        };
+        let path_params = upstream_request.path_params.clone();
+        let call = CallContext { api: self.api, tool: spec, path_params: &path_params };
+        let policy = CallPolicy {
+            idempotent: spec.idempotent,
+            idempotency_key: spec.idempotency_key,
+            cacheable: spec.cacheable,
+            operation: spec.name,
+        };
+        match self.upstream.send(upstream_request, policy).await {
+            Ok(response) => {
+                let status = response.status.as_u16();
+                tracing::info!(tool = spec.name, request_id, status, "upstream answered");
+                let outcome = if response.status.is_success() { "ok" } else { "upstream_error" };
+                (results::from_response(&call, response), outcome)
+            }
+            Err(error) => {
+                let outcome = if matches!(error, UpstreamError::BreakerOpen { .. } | UpstreamError::RateLimited) {
+                    "unavailable"
+                } else {
+                    "upstream_error"
+                };
+                tracing::warn!(tool = spec.name, request_id, outcome, "no answer from the upstream");
+                (results::from_error(&call, error), outcome)
+            }
+        }
+    }
+}
+
+/// A request ID for logs and the upstream's `x-request-id`.
+fn request_id() -> String {
+    format!("{:016x}", fastrand::u64(..))
 }
 
 /// The `tools/list` entry of a tool.
@@ -69,9 +185,20 @@ pub fn tool(spec: &ToolSpec) -> Result<Tool, String> {
     Ok(tool)
 }
 
+/// The `prompts/list` entry of a prompt.
+fn prompt(spec: &PromptSpec) -> Prompt {
+    let arguments = spec
+        .arguments
+        .iter()
+        .map(|(name, description, required)| PromptArgument::new(*name).with_description(*description).with_required(*required))
+        .collect();
+    Prompt::new(spec.name, Some(spec.description), Some(arguments))
+}
+
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder().enable_tools().enable_resources().enable_prompts().build();
+        ServerConfig::new(capabilities)
             .with_server_info(Implementation::new(self.api.crate_name, self.api.version).with_title(self.api.title))
             .with_instructions(format!("Tools for the {} API. Each tool calls one API operation.", self.api.title))
     }
@@ -93,52 +220,73 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let Some(spec) = self.specs.get(request.name.as_ref()) else {
+        let Some(spec) = self.specs.get(request.name.as_ref()).copied() else {
             return Err(ErrorData::invalid_params(format!("unknown tool `{}`", request.name), None));
         };
         let started = Instant::now();
-        let mut arguments = request.arguments.unwrap_or_default();
-        for (input, var) in spec.defaults {
-            if !arguments.contains_key(*input)
-                && let Some(value) = self.upstream.param_default(var)
-            {
-                let value = self.validators.get(spec.name).map_or_else(|| value.into(), |v| v.default_value(input, value));
-                arguments.insert(input.to_string(), value);
+        let (result, outcome) = self.call(spec, request).await;
+        let elapsed = started.elapsed();
+        self.metrics.tool_call(spec.name, outcome, elapsed);
+        tracing::info!(tool = spec.name, outcome, elapsed_ms = elapsed.as_millis() as u64, "tool call");
+        Ok(result.into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let resources = HEALTH_RESOURCES
+            .iter()
+            .map(|(uri, description)| Resource::new(*uri, *uri).with_description(*description).with_mime_type("application/json"))
+            .collect();
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let body = match request.uri.as_str() {
+            "health://live" => json!({"status": "alive"}),
+            "health://ready" => self.readiness().await.1,
+            "health://status" => self.status(),
+            other => return Err(ErrorData::invalid_params(format!("unknown resource `{other}`"), None)),
+        };
+        let contents = ResourceContents::text(body.to_string(), request.uri).with_mime_type("application/json");
+        Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(ListPromptsResult::with_all_items(self.api.prompts.iter().map(prompt).collect()))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let Some(spec) = self.api.prompts.iter().find(|prompt| prompt.name == request.name) else {
+            return Err(ErrorData::invalid_params(format!("unknown prompt `{}`", request.name), None));
+        };
+        let arguments = request.arguments.unwrap_or_default();
+        let mut text = spec.template.to_string();
+        for (name, _, required) in spec.arguments {
+            let value = arguments.get(*name).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+            match value {
+                Some(value) => text = text.replace(&format!("{{{name}}}"), &value),
+                None if *required => {
+                    return Err(ErrorData::invalid_params(format!("prompt argument `{name}` is required"), None));
+                }
+                None => text = text.replace(&format!("{{{name}}}"), "(not given)"),
             }
         }
-        let mut arguments = serde_json::Value::Object(arguments);
-        if let Some(validator) = self.validators.get(spec.name) {
-            let violations = validator.check(&mut arguments);
-            if !violations.is_empty() {
-                tracing::info!(tool = spec.name, outcome = "invalid_arguments", problems = violations.len(), "tool call refused");
-                return Ok(results::invalid_arguments(spec, &violations).into());
-            }
-        }
-        let serde_json::Value::Object(arguments) = arguments else {
-            return Ok(results::unusable_arguments(spec, "the arguments are not an object").into());
-        };
-        let upstream_request = match (spec.build)(arguments) {
-            Ok(upstream_request) => upstream_request,
-            Err(detail) => {
-                tracing::warn!(tool = spec.name, outcome = "unusable_arguments", "tool call refused");
-                return Ok(results::unusable_arguments(spec, &detail).into());
-            }
-        };
-        let path_params = upstream_request.path_params.clone();
-        let call = CallContext { api: self.api, tool: spec, path_params: &path_params };
-        let policy = CallPolicy { idempotent: spec.idempotent, idempotency_key: spec.idempotency_key, cacheable: spec.cacheable };
-        let outcome = self.upstream.send(upstream_request, policy).await;
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        let result = match outcome {
-            Ok(response) => {
-                tracing::info!(tool = spec.name, status = response.status.as_u16(), elapsed_ms, "tool call");
-                results::from_response(&call, response)
-            }
-            Err(error) => {
-                tracing::warn!(tool = spec.name, elapsed_ms, "tool call failed before a response");
-                results::from_error(&call, error)
-            }
-        };
+        let result = GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)]).with_description(spec.description);
         Ok(result.into())
     }
 }

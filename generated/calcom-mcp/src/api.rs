@@ -19,4 +19,5 @@ pub static API: crate::runtime::ApiDescriptor = crate::runtime::ApiDescriptor {
     cache_ttl_seconds: 0u64,
     user_agent: ::std::option::Option::None,
     shard: ::std::option::Option::None,
+    prompts: &[],
 };

@@ -24,4 +24,24 @@ pub static API: crate::runtime::ApiDescriptor = crate::runtime::ApiDescriptor {
         template: "https://api.{shard}.cliniko.com/v1",
         default: "au1",
     }),
+    prompts: &[
+        crate::runtime::PromptSpec {
+            name: "book_appointment",
+            description: "Book a patient with a practitioner at the first suitable free time.",
+            arguments: &[
+                ("patient", "The patient's name, or their Cliniko ID", true),
+                (
+                    "appointment_type",
+                    "The kind of appointment, for example Initial Consultation",
+                    true,
+                ),
+                (
+                    "when",
+                    "When the patient would like to come, for example next Tuesday morning",
+                    false,
+                ),
+            ],
+            template: "Book {patient} for {appointment_type} ({when}).\n1. Find the patient with list_patients (q: [\"last_name:=...\"]) or get_patient; confirm the date of birth.\n2. Find the appointment type with list_appointment_types, and a practitioner and business that offer it.\n3. Look for free times with get_all_available_times (from/to at most 7 days apart); offer at most three.\n4. Book the chosen time with create_individual_appointment: IDs as strings, starts_at with its UTC offset.\n5. Confirm the booking with get_individual_appointment; never book twice: if unsure, look before booking again.",
+        },
+    ],
 };

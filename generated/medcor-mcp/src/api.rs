@@ -19,4 +19,36 @@ pub static API: crate::runtime::ApiDescriptor = crate::runtime::ApiDescriptor {
     cache_ttl_seconds: 0u64,
     user_agent: ::std::option::Option::None,
     shard: ::std::option::Option::None,
+    prompts: &[
+        crate::runtime::PromptSpec {
+            name: "schedule_appointment",
+            description: "Book an appointment: find the patient and a free slot, then book and confirm.",
+            arguments: &[
+                ("patient_name", "The patient's full name", true),
+                ("preferred_date", "The date the patient prefers, as YYYY-MM-DD", true),
+                (
+                    "doctor",
+                    "A doctor's name or specialization, if the patient has one in mind",
+                    false,
+                ),
+            ],
+            template: "Book an appointment for {patient_name} on or near {preferred_date} (doctor: {doctor}).\n1. Find the patient with patients_list (search by name); confirm the date of birth before going on.\n2. Find free slots with slots_list for that date (is_available=true), for the doctor if one is named.\n3. Offer at most three times; book the chosen one with appointments_create (IDs as strings of digits, times in UTC with Z).\n4. Read the booking back with appointments_retrieve and confirm the doctor, date and time.",
+        },
+        crate::runtime::PromptSpec {
+            name: "tenant_setup",
+            description: "Set up a new clinic tenant with its domain and subscription.",
+            arguments: &[
+                ("clinic_name", "The clinic's name", true),
+                ("domain", "The clinic's domain name", true),
+                ("plan", "The subscription plan's name", false),
+            ],
+            template: "Set up the tenant {clinic_name} on {domain} with plan {plan}.\n1. Create it with tenants_create (schema_name: lower-case letters, digits and underscores).\n2. Attach the domain with domains_create, as primary.\n3. Find the plan with subscription_plans_list and subscribe with subscriptions_create.\n4. Report the tenant ID, the domain and the subscription status.",
+        },
+        crate::runtime::PromptSpec {
+            name: "system_maintenance",
+            description: "Check the platform's health and report anything that needs attention.",
+            arguments: &[],
+            template: "Check the platform.\n1. Call health_retrieve and report the database status.\n2. Call admin_stats_retrieve and report tenants, patients, today's appointments and active subscriptions.\n3. List subscriptions with subscriptions_list and name any that are past due.",
+        },
+    ],
 };

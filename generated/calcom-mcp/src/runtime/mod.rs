@@ -4,6 +4,8 @@
 pub mod cli;
 pub mod config;
 pub mod descriptor;
+pub mod http;
+pub mod metrics;
 pub mod request;
 pub mod resilience;
 pub mod results;
@@ -12,5 +14,5 @@ pub mod upstream;
 pub mod validate;
 
 pub use cli::main;
-pub use descriptor::{ApiDescriptor, AuthSpec, InjectedSpec, ParamLocation, ShardSpec, ToolArgs, ToolSpec, build};
+pub use descriptor::{ApiDescriptor, AuthSpec, InjectedSpec, ParamLocation, PromptSpec, ShardSpec, ToolArgs, ToolSpec, build};
 pub use request::UpstreamRequest;

@@ -20,7 +20,6 @@ use crate::server::api::API;
 use crate::server::runtime::config::Config;
 use crate::server::runtime::descriptor::AuthSpec;
 use crate::server::runtime::server::McpServer;
-use crate::server::runtime::upstream::Upstream;
 use crate::server::tools::TOOLS;
 
 pub mod faults;
@@ -210,7 +209,7 @@ impl Session {
         let upstream = FakeUpstream::start().await;
         let config =
             Config::from_lookup(&API, |var| test_setting(var, &upstream.url, overrides)).expect("test configuration");
-        let server = McpServer::new(&API, TOOLS, Upstream::new(config).expect("client")).expect("server");
+        let server = McpServer::new(&API, TOOLS, config).expect("server");
         let (server_io, client_io) = tokio::io::duplex(1 << 20);
         tokio::spawn(async move {
             if let Ok(running) = server.serve(server_io).await {

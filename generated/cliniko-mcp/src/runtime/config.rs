@@ -363,6 +363,7 @@ mod tests {
         cache_ttl_seconds: 0,
         user_agent: Some("Vendor (ops@example.com)"),
         shard: Some(ShardSpec { credential_var: "TEST_TOKEN", template: "https://api.{shard}.example.com/v1", default: "au1" }),
+        prompts: &[],
     };
 
     fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {

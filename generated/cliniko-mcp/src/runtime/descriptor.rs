@@ -112,6 +112,21 @@ pub struct ApiDescriptor {
     pub user_agent: Option<&'static str>,
     /// A base URL chosen by a credential's suffix.
     pub shard: Option<ShardSpec>,
+    /// Prompts the server offers.
+    pub prompts: &'static [PromptSpec],
+}
+
+/// An MCP prompt: a template with `{argument}` placeholders.
+#[derive(Debug, Clone, Copy)]
+pub struct PromptSpec {
+    /// Prompt name.
+    pub name: &'static str,
+    /// What it is for.
+    pub description: &'static str,
+    /// Arguments: (name, description, required).
+    pub arguments: &'static [(&'static str, &'static str, bool)],
+    /// The text, with `{name}` where each argument goes.
+    pub template: &'static str,
 }
 
 /// One tool: what `tools/list` shows and how a call becomes an upstream request.

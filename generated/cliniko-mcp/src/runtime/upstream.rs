@@ -4,7 +4,7 @@
 //! wait; and every tool call bounded by a deadline, within which it may be retried when that is
 //! safe, behind a circuit breaker and a client-side rate limit.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, HeaderMap, HeaderName, HeaderValue};
@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 
 use super::config::{Config, Credential};
 use super::descriptor::ParamLocation;
+use super::metrics::Metrics;
 use super::request::{RequestBody, UpstreamRequest};
 use super::resilience::{self, Breaker, BreakerState, RateLimit, ResponseCache};
 
@@ -75,19 +76,8 @@ pub struct CallPolicy {
     pub idempotency_key: Option<&'static str>,
     /// Successful responses may come from the cache.
     pub cacheable: bool,
-}
-
-/// Counters of what the protections did.
-#[derive(Debug, Default)]
-pub struct Counters {
-    /// Requests sent again after a failure.
-    pub retries: AtomicU64,
-    /// Calls that waited for a rate-limit token.
-    pub rate_limit_waits: AtomicU64,
-    /// Calls refused for lack of a rate-limit token.
-    pub rate_limit_rejections: AtomicU64,
-    /// Calls served from the cache.
-    pub cache_hits: AtomicU64,
+    /// The operation, as metrics label it (the tool name).
+    pub operation: &'static str,
 }
 
 struct CachedToken {
@@ -109,17 +99,15 @@ pub struct Upstream {
     breaker: Breaker,
     rate_limit: RateLimit,
     cache: ResponseCache,
-    counters: Counters,
+    metrics: Arc<Metrics>,
 }
 
 impl Upstream {
     /// A client for `config`.
-    pub fn new(config: Config) -> Result<Self, String> {
-        // reqwest's rustls needs a process-wide crypto provider; installing it twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+    pub fn new(config: Config, metrics: Arc<Metrics>) -> Result<Self, String> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let client = reqwest::Client::builder()
+        let client = client_builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .tcp_nodelay(true)
@@ -132,7 +120,7 @@ impl Upstream {
             breaker: Breaker::new(config.breaker.0, config.breaker.1),
             rate_limit: RateLimit::new(config.rate_limit.0, config.rate_limit.1),
             cache: ResponseCache::new(config.cache_ttl, CACHE_CAPACITY),
-            counters: Counters::default(),
+            metrics,
             token: Mutex::new(None),
             config,
         })
@@ -143,9 +131,26 @@ impl Upstream {
         self.breaker.state()
     }
 
-    /// What the protections did so far.
-    pub fn counters(&self) -> &Counters {
-        &self.counters
+    /// Whether credentials can be had now: an OAuth2 token is fetched (or reused) when one is used.
+    pub async fn credentials_ready(&self) -> Result<(), String> {
+        for credential in &self.config.credentials {
+            if matches!(credential, Credential::OAuth2 { .. }) {
+                self.access_token(credential).await.map_err(|error| match error {
+                    UpstreamError::Token(detail) => detail,
+                    other => format!("{other:?}"),
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn note_breaker(&self) {
+        let code = match self.breaker.state() {
+            BreakerState::Closed { .. } => 0,
+            BreakerState::HalfOpen { .. } => 1,
+            BreakerState::Open { .. } => 2,
+        };
+        self.metrics.breaker_state.set(code);
     }
 
     /// The configured default of a tool parameter, by variable.
@@ -158,7 +163,7 @@ impl Upstream {
         let deadline = Instant::now() + self.config.deadline;
         let cache_key = (policy.cacheable && self.cache.enabled()).then(|| cache_key(&request));
         if let Some(hit) = cache_key.as_deref().and_then(|key| self.cache.get(key)) {
-            self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+            self.metrics.cache_hits.inc();
             return Ok(hit);
         }
         if request.method != reqwest::Method::GET && request.method != reqwest::Method::HEAD {
@@ -173,14 +178,16 @@ impl Upstream {
         let mut maybe_applied = false;
         let mut refreshed_token = false;
         loop {
-            self.breaker.admit().map_err(|retry_in| UpstreamError::BreakerOpen { retry_in })?;
+            let admitted = self.breaker.admit();
+            self.note_breaker();
+            admitted.map_err(|retry_in| UpstreamError::BreakerOpen { retry_in })?;
             match self.rate_limit.acquire(deadline).await {
                 Ok(true) => {
-                    self.counters.rate_limit_waits.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.rate_limit_waits.inc();
                 }
                 Ok(false) => {}
                 Err(_) => {
-                    self.counters.rate_limit_rejections.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.rate_limit_rejections.inc();
                     self.breaker.record(true);
                     return Err(UpstreamError::RateLimited);
                 }
@@ -202,7 +209,9 @@ impl Upstream {
             let wait = match attempt {
                 Attempt::Answered(response) => {
                     let status = response.status.as_u16();
+                    self.metrics.upstream(policy.operation, Some(status));
                     self.breaker.record(status < 500);
+                    self.note_breaker();
                     if status == 401 && !refreshed_token && self.invalidate_token().await {
                         // The API refused the token before doing anything: fetch a new one, once.
                         refreshed_token = true;
@@ -227,7 +236,9 @@ impl Upstream {
                     wait
                 }
                 Attempt::Failed { detail, sent } => {
+                    self.metrics.upstream(policy.operation, None);
                     self.breaker.record(false);
+                    self.note_breaker();
                     maybe_applied |= sent;
                     // A request that never reached the API is safe to send again whatever the method.
                     if (sent && !retry_safe) || attempts > self.config.max_retries {
@@ -240,7 +251,7 @@ impl Upstream {
                     wait
                 }
             };
-            self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            self.metrics.retries.inc();
             tokio::time::sleep(wait).await;
         }
     }
@@ -346,6 +357,13 @@ impl Upstream {
     }
 }
 
+/// A reqwest client builder, with the process-wide TLS crypto provider that reqwest's rustls needs
+/// installed first (installing it again is harmless).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 /// A random version-4 UUID, for idempotency keys.
 fn new_idempotency_key() -> String {
     let mut bytes = [0u8; 16];
@@ -356,9 +374,11 @@ fn new_idempotency_key() -> String {
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
-/// The cache key of a request: everything that can change its answer.
+/// The cache key of a request: everything that can change its answer (not the per-call request ID).
 fn cache_key(request: &UpstreamRequest) -> String {
-    format!("{} {} {:?} {:?} {:?}", request.method, request.path, request.query, request.headers, request.cookies)
+    let headers: Vec<&(String, String)> =
+        request.headers.iter().filter(|(name, _)| !name.eq_ignore_ascii_case("x-request-id")).collect();
+    format!("{} {} {:?} {:?} {:?}", request.method, request.path, request.query, headers, request.cookies)
 }
 
 async fn read(mut response: reqwest::Response) -> Result<UpstreamResponse, String> {
@@ -497,8 +517,8 @@ mod tests {
     async fn sends_credentials_injected_headers_query_and_json_body() {
         let (url, upstream) = one_request_upstream("201 Created", r#"{"id":"1"}"#).await;
         let credentials = vec![Credential::Basic { username: "key-au2".into(), password: String::new() }];
-        let upstream_client = Upstream::new(config(format!("{url}/v1"), credentials)).unwrap();
-        let policy = CallPolicy { idempotent: false, idempotency_key: None, cacheable: false };
+        let upstream_client = Upstream::new(config(format!("{url}/v1"), credentials), Arc::new(Metrics::new("test-mcp", "0"))).unwrap();
+        let policy = CallPolicy { idempotent: false, idempotency_key: None, cacheable: false, operation: "test" };
         let mut request = UpstreamRequest::new(reqwest::Method::POST);
         request.push_literal("/patients/");
         request.push_segment("id", "a b/c");
@@ -533,8 +553,8 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         drop(listener);
-        let upstream_client = Upstream::new(config(url, Vec::new())).unwrap();
-        let policy = CallPolicy { idempotent: true, idempotency_key: None, cacheable: false };
+        let upstream_client = Upstream::new(config(url, Vec::new()), Arc::new(Metrics::new("test-mcp", "0"))).unwrap();
+        let policy = CallPolicy { idempotent: true, idempotency_key: None, cacheable: false, operation: "test" };
         let error = upstream_client.send(UpstreamRequest::new(reqwest::Method::GET), policy).await.unwrap_err();
         let refused = matches!(&error, UpstreamError::Transport { detail, maybe_applied: false } if detail.contains("connection failed"));
         assert!(refused, "{error:?}");
