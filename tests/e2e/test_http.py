@@ -54,9 +54,10 @@ def http_server(crate, upstream, extra=None, log=None):
             stderr.close()
 
 
-def client(base, token="primary-token-7f3a", mode="legacy"):
+def client(base, token="primary-token-7f3a", mode="legacy", terminate_on_close=True):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    transport = streamable_http_client(f"{base}/mcp", http_client=create_mcp_http_client(headers=headers))
+    http = create_mcp_http_client(headers=headers)
+    transport = streamable_http_client(f"{base}/mcp", http_client=http, terminate_on_close=terminate_on_close)
     return Client(transport, mode=mode)
 
 
@@ -226,3 +227,62 @@ async def test_prompts_from_settings(upstream):
             prompt = await session.get_prompt("schedule_appointment", {"patient_name": "Ann Lee", "preferred_date": "2025-09-05"})
             text = prompt.messages[0].content.text
             assert "Ann Lee" in text and "2025-09-05" in text and "appointments_create" in text
+
+
+def test_graceful_shutdown_finishes_calls_in_flight(upstream):
+    """SIGTERM during a slow call: the call's result still arrives, then the server exits cleanly. Spoken
+    in raw Streamable HTTP, so nothing but the server decides what happens to the open stream."""
+    import signal
+    import threading
+
+    port = free_port()
+    env = {**CASES["opera-mcp"]["env"](upstream.url), "MCP_AUTH_TOKENS": TOKENS}
+    process = subprocess.Popen(
+        [str(server_binary("opera-mcp")), "serve", "--transport", "http", "--listen", f"127.0.0.1:{port}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                if get(f"{base}/healthz")[0] == 200:
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        auth = {"Authorization": "Bearer primary-token-7f3a"}
+        status, headers, _ = post(f"{base}/mcp", INITIALIZE, auth)
+        assert status == 200
+        session = {k.lower(): v for k, v in headers.items()}["mcp-session-id"]
+        session_headers = {**auth, "Mcp-Session-Id": session, "Mcp-Protocol-Version": "2025-11-25"}
+        initialized = json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}).encode()
+        assert post(f"{base}/mcp", initialized, session_headers)[0] == 202
+
+        answer = {}
+        call = json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                           "params": {"name": "get_reservation", "arguments": {"reservationId": "slow-1"}}}).encode()
+        caller = threading.Thread(target=lambda: answer.update(reply=post(f"{base}/mcp", call, session_headers)))
+        caller.start()
+        while not any("slow" in request.path for request in upstream.requests):
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        caller.join(timeout=20)
+        status, _, body = answer["reply"]
+        assert status == 200
+        messages = [json.loads(line[5:]) for line in body.decode().splitlines() if line.startswith("data:") and line[5:].strip()]
+        result = next(message["result"] for message in messages if message.get("id") == 2)
+        assert result["isError"] is False and result["structuredContent"]["path"].endswith("/reservations/slow-1")
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+async def test_metrics_on_their_own_port(upstream):
+    metrics_port = free_port()
+    with http_server("calcom-mcp", upstream, {"MCP_METRICS_LISTEN": f"127.0.0.1:{metrics_port}"}) as base:
+        assert get(f"{base}/metrics")[0] == 404
+        status, text = get(f"http://127.0.0.1:{metrics_port}/metrics")
+        assert status == 200 and "mcp_build_info" in text

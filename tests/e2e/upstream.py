@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -24,7 +25,8 @@ class Recorded:
 
 @dataclass
 class FakeUpstream:
-    """Answers 200/201 with a JSON echo; 404 under any path containing `missing` or `404404`; an OAuth2 token at
+    """Answers 200/201 with a JSON echo (after 1.5 s under any path containing `slow`); 404 under any path
+    containing `missing` or `404404`; an OAuth2 token at
     `/oauth/v1/tokens`."""
 
     requests: list = field(default_factory=list)
@@ -50,6 +52,8 @@ class FakeUpstream:
                     self._reply(200, {"access_token": "token-from-fake", "expires_in": 3600, "token_type": "Bearer"})
                     return
                 upstream.requests.append(recorded)
+                if "slow" in parts.path:
+                    time.sleep(1.5)
                 if "missing" in parts.path or "404404" in parts.path:
                     self._reply(404, {"message": "Not found", "api_key": "must-not-leak"})
                 else:

@@ -25,6 +25,10 @@ use super::server::McpServer;
 
 /// The default request-body limit: 1 MiB.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// How long shutdown waits for tool calls in flight: a little more than a call's default deadline.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+/// How long shutdown lets finished calls' responses flush before it ends the MCP sessions.
+const RESPONSE_FLUSH: std::time::Duration = std::time::Duration::from_millis(500);
 
 type ClientLimiter = RateLimiter<String, governor::state::keyed::HashMapStateStore<String>, governor::clock::DefaultClock>;
 
@@ -130,7 +134,7 @@ pub async fn serve(server: McpServer, options: HttpOptions) -> Result<(), String
     let guard = Arc::new(Guard { tokens: options.tokens.clone(), limiter, server: server.clone() });
     let mut router = Router::new()
         .nest_service("/mcp", mcp)
-        .layer(middleware::from_fn_with_state(guard, check_client))
+        .route_layer(middleware::from_fn_with_state(guard, check_client))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(server.clone());
@@ -153,14 +157,22 @@ pub async fn serve(server: McpServer, options: HttpOptions) -> Result<(), String
             let _ = axum::serve(metrics, app).with_graceful_shutdown(async move { stop.cancelled().await }).await;
         });
     }
-    let stop = cancel.clone();
+    // On a signal: stop accepting connections at once, let calls in flight finish (their responses
+    // stream on open connections), then end the MCP sessions so long-lived streams close.
+    let stop_accepting = CancellationToken::new();
+    let stopping = stop_accepting.clone();
+    let draining = server.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing calls in flight");
-        stop.cancel();
+        stopping.cancel();
+        draining.drain(SHUTDOWN_GRACE).await;
+        // A finished call's result is still being written to its response stream: let it flush.
+        tokio::time::sleep(RESPONSE_FLUSH).await;
+        cancel.cancel();
     });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move { cancel.cancelled().await })
+        .with_graceful_shutdown(async move { stop_accepting.cancelled().await })
         .await
         .map_err(|error| format!("the HTTP server failed: {error}"))
 }

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
@@ -40,6 +41,23 @@ pub struct McpServer {
     upstream: Arc<Upstream>,
     metrics: Arc<Metrics>,
     started: Instant,
+    in_flight: Arc<AtomicUsize>,
+}
+
+/// Counts a tool call as in flight until it is dropped.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn new(counter: &Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Self(Arc::clone(counter))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl McpServer {
@@ -68,7 +86,16 @@ impl McpServer {
             upstream: Arc::new(upstream),
             metrics,
             started: Instant::now(),
+            in_flight: Arc::new(AtomicUsize::new(0)),
         })
+    }
+
+    /// Waits until no tool call is in flight, or `grace` has passed.
+    pub async fn drain(&self, grace: Duration) {
+        let deadline = Instant::now() + grace;
+        while self.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// The server's metrics.
@@ -224,6 +251,7 @@ impl ServerHandler for McpServer {
         let Some(spec) = self.specs.get(request.name.as_ref()).copied() else {
             return Err(ErrorData::invalid_params(format!("unknown tool `{}`", request.name), None));
         };
+        let _in_flight = InFlight::new(&self.in_flight);
         let started = Instant::now();
         let (result, outcome) = self.call(spec, request).await;
         let elapsed = started.elapsed();
