@@ -85,25 +85,30 @@ async def call_all(session, crate):
         assert result.structured_content is not None
 
 
+async def list_and_call(session, crate):
+    assert len((await session.list_tools()).tools) == CASES[crate]["tools"]
+    assert {str(r.uri) for r in (await session.list_resources()).resources} >= {"health://ready"}
+    await call_all(session, crate)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
 @pytest.mark.parametrize("crate", sorted(CASES))
-async def test_requests_conform_to_the_spec_over_stdio(crate):
+async def test_requests_conform_to_the_spec_over_stdio(crate, mode):
     with prism(crate) as url:
         parameters = StdioServerParameters(
             command=str(server_binary(crate)), args=["serve"], env={**environment(crate, url), "RUST_LOG": "warn"},
         )
-        async with Client(parameters, mode="legacy") as session:
-            assert len((await session.list_tools()).tools) == CASES[crate]["tools"]
-            await call_all(session, crate)
+        async with Client(parameters, mode=mode) as session:
+            await list_and_call(session, crate)
 
 
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
 @pytest.mark.parametrize("crate", sorted(CASES))
-async def test_requests_conform_to_the_spec_over_http(crate):
+async def test_requests_conform_to_the_spec_over_http(crate, mode):
     with prism(crate) as url:
-        upstream = Upstream(url)
-        with http_server(crate, upstream, environment(crate, url)) as base:
-            async with http_client(base, mode="auto") as session:
-                assert {str(r.uri) for r in (await session.list_resources()).resources} >= {"health://ready"}
-                await call_all(session, crate)
+        with http_server(crate, Upstream(url), environment(crate, url)) as base:
+            async with http_client(base, mode=mode) as session:
+                await list_and_call(session, crate)
 
 
 def test_prism_refuses_requests_that_break_the_spec():
