@@ -2,6 +2,7 @@
 //! copied unchanged. Emitters read only the IR.
 
 pub mod cases;
+mod dashboard;
 mod docs;
 mod header;
 mod lockfile;
@@ -62,6 +63,7 @@ pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
         files.insert(name, text);
     }
     files.insert("Cargo.lock".into(), lockfile::lockfile(&api.crate_name)?);
+    files.insert("deploy/grafana/dashboard.json".into(), dashboard::dashboard(api, &header)?);
     files.insert(".gitignore".into(), format!("# {header}\n/target\n.env\n"));
     Ok(files)
 }

@@ -7,10 +7,33 @@ use tera::{Context, Tera};
 use crate::emit::header;
 use crate::ir::{Api, Auth};
 
+/// The templates, by the path of the file each renders.
 const TEMPLATES: &[(&str, &str)] = &[
     ("Cargo.toml", include_str!("../../templates/Cargo.toml.tera")),
     ("README.md", include_str!("../../templates/README.md.tera")),
     (".env.example", include_str!("../../templates/env.example.tera")),
+    ("Dockerfile", include_str!("../../templates/Dockerfile.tera")),
+    (".dockerignore", include_str!("../../templates/dockerignore.tera")),
+    ("docker-compose.yml", include_str!("../../templates/docker-compose.yml.tera")),
+    ("deploy/prometheus/prometheus.yml", include_str!("../../templates/deploy/prometheus.yml.tera")),
+    ("deploy/prometheus/alerts.yml", include_str!("../../templates/deploy/alerts.yml.tera")),
+    ("deploy/prometheus/alerts.test.yml", include_str!("../../templates/deploy/alerts.test.yml.tera")),
+    (
+        "deploy/grafana/provisioning/datasources/prometheus.yml",
+        include_str!("../../templates/deploy/grafana-datasources.yml.tera"),
+    ),
+    (
+        "deploy/grafana/provisioning/dashboards/dashboards.yml",
+        include_str!("../../templates/deploy/grafana-dashboards.yml.tera"),
+    ),
+    ("deploy/k8s/deployment.yaml", include_str!("../../templates/deploy/k8s/deployment.yaml.tera")),
+    ("deploy/k8s/service.yaml", include_str!("../../templates/deploy/k8s/service.yaml.tera")),
+    ("deploy/k8s/configmap.yaml", include_str!("../../templates/deploy/k8s/configmap.yaml.tera")),
+    ("deploy/k8s/secret.example.yaml", include_str!("../../templates/deploy/k8s/secret.example.yaml.tera")),
+    ("deploy/k8s/hpa.yaml", include_str!("../../templates/deploy/k8s/hpa.yaml.tera")),
+    ("deploy/k8s/pdb.yaml", include_str!("../../templates/deploy/k8s/pdb.yaml.tera")),
+    ("deploy/k8s/networkpolicy.yaml", include_str!("../../templates/deploy/k8s/networkpolicy.yaml.tera")),
+    ("deploy/k8s/kustomization.yaml", include_str!("../../templates/deploy/k8s/kustomization.yaml.tera")),
 ];
 
 #[derive(Serialize)]
@@ -22,6 +45,16 @@ struct TemplateContext<'a> {
     env_vars: Vec<EnvVar>,
     tools: Vec<ToolRow>,
     tool_count: usize,
+    config_vars: Vec<ConfigVar>,
+    secret_vars: Vec<String>,
+    claude_desktop_config: String,
+    k8s_manifests: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ConfigVar {
+    name: String,
+    yaml_value: String,
 }
 
 #[derive(Serialize)]
@@ -61,6 +94,14 @@ pub fn render(api: &Api) -> Result<Vec<(String, String)>, String> {
             })
             .collect(),
         tool_count: api.tools().count(),
+        config_vars: config_vars(api),
+        secret_vars: secret_vars(api),
+        claude_desktop_config: claude_desktop_config(api)?,
+        k8s_manifests: TEMPLATES
+            .iter()
+            .filter_map(|(path, _)| path.strip_prefix("deploy/k8s/"))
+            .filter(|name| *name != "kustomization.yaml")
+            .collect(),
     };
     let context = Context::from_serialize(&context).map_err(|e| format!("template context: {e}"))?;
     TEMPLATES
@@ -174,6 +215,42 @@ fn env_vars(api: &Api) -> Vec<EnvVar> {
         vars.push(var(format!("{prefix}_{name}"), false, description, &example));
     }
     vars
+}
+
+/// A Claude Desktop `mcpServers` entry that runs the server over stdio with its required variables.
+fn claude_desktop_config(api: &Api) -> Result<String, String> {
+    let env: serde_json::Map<String, serde_json::Value> =
+        env_vars(api).into_iter().filter(|var| var.required).map(|var| (var.name, var.example.into())).collect();
+    let config = serde_json::json!({"mcpServers": {api.name.clone(): {
+        "command": format!("/usr/local/bin/{}", api.crate_name),
+        "args": ["serve", "--transport", "stdio"],
+        "env": env,
+    }}});
+    serde_json::to_string_pretty(&config).map_err(|error| error.to_string())
+}
+
+/// Variables that hold secrets (credentials and injected values): the Kubernetes Secret's keys.
+fn secret_vars(api: &Api) -> Vec<String> {
+    let mut vars: Vec<String> = env_vars(api)
+        .into_iter()
+        .filter(|var| var.required && !var.name.ends_with("_BASE_URL") && !var.name.ends_with("_TOKEN_URL"))
+        .map(|var| var.name)
+        .collect();
+    vars.dedup();
+    vars
+}
+
+/// Non-secret settings for the Kubernetes ConfigMap: the base URL and parameter defaults.
+fn config_vars(api: &Api) -> Vec<ConfigVar> {
+    let secrets = secret_vars(api);
+    let base_url = api.default_base_url.clone().unwrap_or_else(|| "https://api.example.com".to_string());
+    let mut vars = vec![(format!("{}_BASE_URL", api.env_prefix), base_url)];
+    vars.extend(
+        api.default_vars.iter().filter(|var| !secrets.contains(var)).map(|var| (var.clone(), "replace-me".to_string())),
+    );
+    vars.into_iter()
+        .map(|(name, value)| ConfigVar { name, yaml_value: serde_json::Value::String(value).to_string() })
+        .collect()
 }
 
 /// A TOML basic string.
