@@ -103,7 +103,7 @@ impl McpServer {
         &self.metrics
     }
 
-    /// Readiness: the breaker is not open and credentials can be had. `Err` says what is wrong.
+    /// Readiness (the breaker is not open and credentials can be had), with a JSON report of each check.
     pub async fn readiness(&self) -> (bool, Value) {
         let breaker = self.upstream.breaker_state();
         let credentials = self.upstream.credentials_ready().await;
