@@ -89,10 +89,12 @@ pub fn cases(api: &Api) -> Vec<Case> {
     add(
         "missing required fields are named",
         // A field with a configured default is filled in when missing, so it cannot show this rule.
-        find(&with_args, |_, schema, required| {
-            (required && schema.get("x-default-env").is_none()).then_some(Fault::Remove)
-        })
-        .map(|(tool, args, name, _)| (tool, args, refused(&[&format!("`{name}`: required but missing")]))),
+        find(&with_args, |schema, required| (required && schema.get("x-default-env").is_none()).then_some(())).map(
+            |(tool, mut args, name, ())| {
+                args.remove(&name);
+                (tool, args, refused(&[&format!("`{name}`: required but missing")]))
+            },
+        ),
     );
     cases.extend(rule_cases(&with_args));
     cases
@@ -114,12 +116,7 @@ fn rule_cases(with_args: &[(&Tool, Map<String, Value>)]) -> Vec<Case> {
             }
         };
     let refused = |fragments: Vec<String>| Expect::Refused(fragments);
-    let set = |pick: &dyn Fn(&Value) -> Option<Value>| {
-        find(with_args, |_, schema, _| pick(schema).map(Fault::Set)).map(|(tool, args, name, fault)| match fault {
-            Fault::Set(value) => (tool, args, name, value),
-            Fault::Remove => (tool, args, name, Value::Null),
-        })
-    };
+    let set = |pick: &dyn Fn(&Value) -> Option<Value>| find(with_args, |schema, _| pick(schema));
 
     push(
         "wrong types are refused with the expected type",
@@ -214,17 +211,7 @@ fn rule_cases(with_args: &[(&Tool, Map<String, Value>)]) -> Vec<Case> {
     );
     push(
         "nested object fields are checked with their path",
-        find(with_args, |_, s, _| {
-            nested_fault(s).map(|(path, bad)| Fault::Set(json!({"__path": path, "__value": bad})))
-        })
-        .and_then(|(tool, args, name, fault)| match fault {
-            Fault::Set(marker) => {
-                let path = marker["__path"].as_str()?.to_string();
-                let value = build_nested(&path, marker["__value"].clone());
-                Some((tool, args, name, value))
-            }
-            Fault::Remove => None,
-        }),
+        set(&|s| nested_fault(s).map(|(path, bad)| build_nested(&path, bad))),
         &|n| refused(vec![format!("`{n}.")]),
     );
     push(
@@ -240,27 +227,19 @@ fn rule_cases(with_args: &[(&Tool, Map<String, Value>)]) -> Vec<Case> {
     cases
 }
 
-enum Fault {
-    Set(Value),
-    Remove,
-}
-
-/// The first tool and top-level property where `pick` finds a fault, with the tool's valid arguments.
-fn find<'t>(
+/// The first tool and top-level property for which `pick` (given the property's schema and whether it is
+/// required) returns something, with the tool's valid arguments.
+fn find<'t, T>(
     with_args: &[(&'t Tool, Map<String, Value>)],
-    pick: impl Fn(&str, &Value, bool) -> Option<Fault>,
-) -> Option<(&'t Tool, Map<String, Value>, String, Fault)> {
+    pick: impl Fn(&Value, bool) -> Option<T>,
+) -> Option<(&'t Tool, Map<String, Value>, String, T)> {
     for (tool, args) in with_args {
         let schema = &tool.validation_schema;
         let required: Vec<&str> =
             schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
         for (name, property) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
-            if let Some(fault) = pick(name, property, required.contains(&name.as_str())) {
-                let mut args = args.clone();
-                if matches!(fault, Fault::Remove) {
-                    args.remove(name);
-                }
-                return Some((tool, args, name.clone(), fault));
+            if let Some(found) = pick(property, required.contains(&name.as_str())) {
+                return Some((tool, args.clone(), name.clone(), found));
             }
         }
     }
