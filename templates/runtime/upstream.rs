@@ -187,13 +187,13 @@ impl Upstream {
                 Ok(false) => {}
                 Err(_) => {
                     self.metrics.rate_limit_rejections.inc();
-                    self.breaker.record(true);
+                    self.breaker.release();
                     return Err(UpstreamError::RateLimited);
                 }
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                self.breaker.record(true);
+                self.breaker.release();
                 return Err(UpstreamError::Deadline { attempts, maybe_applied });
             }
             attempts += 1;

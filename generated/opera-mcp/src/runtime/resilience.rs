@@ -97,6 +97,15 @@ impl Breaker {
         };
     }
 
+    /// Ends an admitted call that sent nothing (no rate-limit token, no time left): a half-open probe
+    /// slot is given back; failure counts and an open breaker stay as they are.
+    pub fn release(&self) {
+        let mut state = self.lock();
+        if *state == (BreakerState::HalfOpen { probing: true }) {
+            *state = BreakerState::HalfOpen { probing: false };
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, BreakerState> {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -221,6 +230,20 @@ mod tests {
         assert!(breaker.admit().is_ok());
         breaker.record(false);
         assert_eq!(breaker.state().name(), "open");
+    }
+
+    #[test]
+    fn a_call_that_sent_nothing_changes_no_count() {
+        let breaker = Breaker::new(2, Duration::from_millis(10));
+        breaker.record(false);
+        breaker.release();
+        assert_eq!(breaker.state(), BreakerState::Closed { failures: 1 }, "a release is not a success");
+        breaker.record(false);
+        std::thread::sleep(Duration::from_millis(15));
+        assert!(breaker.admit().is_ok());
+        breaker.release();
+        assert_eq!(breaker.state(), BreakerState::HalfOpen { probing: false }, "the probe slot is free again");
+        assert!(breaker.admit().is_ok());
     }
 
     #[test]
