@@ -25,6 +25,19 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def wait_until_healthy(base, process, name):
+    """Polls `/healthz` until the server answers; fails if it exits or takes more than 15 s."""
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{name} did not start on HTTP (exit {process.poll()})")
+            time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def http_server(crate, upstream, extra=None, log=None):
     """Starts `crate` on HTTP at a free loopback port and yields its base URL; stops it after."""
@@ -37,15 +50,7 @@ def http_server(crate, upstream, extra=None, log=None):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"{crate} did not start on HTTP (exit {process.poll()})")
-                time.sleep(0.05)
+        wait_until_healthy(base, process, crate)
         yield base
     finally:
         process.terminate()
@@ -243,15 +248,7 @@ def test_graceful_shutdown_finishes_calls_in_flight(upstream):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if get(f"{base}/healthz")[0] == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        wait_until_healthy(base, process, "opera-mcp")
         auth = {"Authorization": "Bearer primary-token-7f3a"}
         status, headers, _ = post(f"{base}/mcp", INITIALIZE, auth)
         assert status == 200

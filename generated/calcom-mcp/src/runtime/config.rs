@@ -293,16 +293,7 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
     }
 
     fn millis(&mut self, var: &str, default: u64) -> Duration {
-        match (self.lookup)(var) {
-            None => Duration::from_millis(default),
-            Some(text) => match text.trim().parse::<u64>() {
-                Ok(ms) if ms > 0 => Duration::from_millis(ms),
-                _ => {
-                    self.problem(var, format!("`{text}` is not a positive number of milliseconds"));
-                    Duration::from_millis(default)
-                }
-            },
-        }
+        Duration::from_millis(self.number(var, default, 1))
     }
 
     fn credential(&mut self, spec: &AuthSpec, base_url: &str) -> Credential {
