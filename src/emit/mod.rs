@@ -15,21 +15,23 @@ use proc_macro2::TokenStream;
 
 use crate::ir::Api;
 
-/// Runtime modules copied into every generated crate, by path in the crate.
+/// The runtime crate's sources, copied into every generated crate as its `runtime` module, by path
+/// in the crate.
 const RUNTIME: &[(&str, &str)] = &[
     ("src/lib.rs", include_str!("../../templates/lib.rs")),
-    ("src/runtime/mod.rs", include_str!("../../templates/runtime/mod.rs")),
-    ("src/runtime/cli.rs", include_str!("../../templates/runtime/cli.rs")),
-    ("src/runtime/config.rs", include_str!("../../templates/runtime/config.rs")),
-    ("src/runtime/descriptor.rs", include_str!("../../templates/runtime/descriptor.rs")),
-    ("src/runtime/http.rs", include_str!("../../templates/runtime/http.rs")),
-    ("src/runtime/metrics.rs", include_str!("../../templates/runtime/metrics.rs")),
-    ("src/runtime/request.rs", include_str!("../../templates/runtime/request.rs")),
-    ("src/runtime/resilience.rs", include_str!("../../templates/runtime/resilience.rs")),
-    ("src/runtime/results.rs", include_str!("../../templates/runtime/results.rs")),
-    ("src/runtime/server.rs", include_str!("../../templates/runtime/server.rs")),
-    ("src/runtime/upstream.rs", include_str!("../../templates/runtime/upstream.rs")),
-    ("src/runtime/validate.rs", include_str!("../../templates/runtime/validate.rs")),
+    ("src/runtime/mod.rs", include_str!("../../runtime/src/lib.rs")),
+    ("src/runtime/cli.rs", include_str!("../../runtime/src/cli.rs")),
+    ("src/runtime/config.rs", include_str!("../../runtime/src/config.rs")),
+    ("src/runtime/descriptor.rs", include_str!("../../runtime/src/descriptor.rs")),
+    ("src/runtime/http.rs", include_str!("../../runtime/src/http.rs")),
+    ("src/runtime/metrics.rs", include_str!("../../runtime/src/metrics.rs")),
+    ("src/runtime/request.rs", include_str!("../../runtime/src/request.rs")),
+    ("src/runtime/resilience.rs", include_str!("../../runtime/src/resilience.rs")),
+    ("src/runtime/results.rs", include_str!("../../runtime/src/results.rs")),
+    ("src/runtime/server.rs", include_str!("../../runtime/src/server.rs")),
+    ("src/runtime/sessions.rs", include_str!("../../runtime/src/sessions.rs")),
+    ("src/runtime/upstream.rs", include_str!("../../runtime/src/upstream.rs")),
+    ("src/runtime/validate.rs", include_str!("../../runtime/src/validate.rs")),
 ];
 
 /// Every file of the crate for `api`, by path relative to the crate folder.
@@ -98,10 +100,13 @@ mod tests {
 
     #[test]
     fn every_runtime_template_is_emitted() {
-        let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/runtime");
+        let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/runtime/src");
         let mut on_disk: Vec<String> = std::fs::read_dir(folder)
             .unwrap()
-            .map(|entry| format!("src/runtime/{}", entry.unwrap().file_name().to_string_lossy()))
+            .map(|entry| match entry.unwrap().file_name().to_string_lossy().as_ref() {
+                "lib.rs" => "src/runtime/mod.rs".to_string(),
+                name => format!("src/runtime/{name}"),
+            })
             .collect();
         on_disk.sort();
         let mut emitted: Vec<&str> =
@@ -112,7 +117,7 @@ mod tests {
 
     #[test]
     fn the_runtime_checks_every_format_lowering_accepts() {
-        let validator = include_str!("../../templates/runtime/validate.rs");
+        let validator = include_str!("../../runtime/src/validate.rs");
         for format in crate::lower::CHECKED_FORMATS {
             assert!(validator.contains(&format!("\"{format}\"")), "the runtime validator does not know `{format}`");
         }

@@ -390,6 +390,11 @@ pub fn tests_module(
         fn random_arguments_are_checked_before_the_upstream() {
             support::fuzz(VALID, 256);
         }
+
+        #[test]
+        fn every_tool_is_listable_with_a_valid_unique_name_and_a_strict_schema() {
+            support::check_tool_table();
+        }
     }
 }
 

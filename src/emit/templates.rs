@@ -42,6 +42,7 @@ struct TemplateContext<'a> {
     header_hash: String,
     header_markdown: String,
     description_toml: String,
+    runtime_dependencies: &'static str,
     env_vars: Vec<EnvVar>,
     tools: Vec<ToolRow>,
     tool_count: usize,
@@ -83,6 +84,7 @@ pub fn render(api: &Api) -> Result<Vec<(String, String)>, String> {
         header_hash: format!("# {}", header::text(api)),
         header_markdown: format!("<!-- {} -->", header::text(api)),
         description_toml: toml_string(&format!("MCP server for the {} API", api.title)),
+        runtime_dependencies: runtime_dependencies()?,
         env_vars: env_vars(api),
         tools: api
             .tools()
@@ -111,6 +113,16 @@ pub fn render(api: &Api) -> Result<Vec<(String, String)>, String> {
             Ok(((*name).to_string(), text))
         })
         .collect()
+}
+
+/// The runtime crate's `[dependencies]` table, as its manifest writes it: every generated crate
+/// builds its copy of the runtime with exactly the dependencies the runtime is tested with.
+fn runtime_dependencies() -> Result<&'static str, String> {
+    const MANIFEST: &str = include_str!("../../runtime/Cargo.toml");
+    let start = MANIFEST.find("\n[dependencies]\n").ok_or("runtime/Cargo.toml has no [dependencies] table")? + 1;
+    let table = &MANIFEST[start..];
+    let end = table.find("\n\n[").map_or(table.len(), |end| end + 1);
+    Ok(&table[..end])
 }
 
 /// Every environment variable the generated server reads, in the order the README lists them.

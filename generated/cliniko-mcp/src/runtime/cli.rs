@@ -5,9 +5,18 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
-use rmcp::ServiceExt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use super::config::Config;
+use rmcp::ServiceExt;
+use tokio::io::AsyncWrite;
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
+
+use super::config::{Config, ConfigProblem};
 use super::descriptor::{ApiDescriptor, ToolSpec};
 use super::http::{self, HttpOptions};
 use super::server::{self, McpServer};
@@ -28,7 +37,7 @@ enum Command {
         #[arg(long, env = "MCP_TRANSPORT", value_enum, default_value_t = Transport::Stdio)]
         transport: Transport,
         /// Address for the HTTP transport.
-        #[arg(long, env = "MCP_LISTEN", default_value = "127.0.0.1:8080")]
+        #[arg(long, env = "MCP_LISTEN", default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
     },
     /// Print the tool list as JSON.
@@ -38,7 +47,7 @@ enum Command {
     /// Check that a server on this machine is ready (`/readyz`); for container health checks.
     Healthcheck {
         /// The server's address.
-        #[arg(long, env = "MCP_LISTEN", default_value = "127.0.0.1:8080")]
+        #[arg(long, env = "MCP_LISTEN", default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
     },
 }
@@ -51,23 +60,37 @@ enum Transport {
     Http,
 }
 
+/// Dependencies whose logs are capped at `info` whatever `RUST_LOG` says: at `debug` and `trace`
+/// they print whole MCP messages, HTTP headers and bodies (tool arguments, credentials, patient data).
+const QUIET_DEPENDENCIES: &[&str] = &["rmcp", "hyper", "hyper_util", "h2", "reqwest", "rustls", "axum", "tower", "mio"];
+
+/// Where the HTTP transport listens unless told otherwise.
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// The most bytes of a `/readyz` answer the health check reads.
+const MAX_HEALTH_BODY_BYTES: usize = 64 * 1024;
+
 /// Runs the command line of the server for `api` with `tools`.
 pub fn main(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]]) -> ExitCode {
-    let matches = Cli::command().name(api.crate_name).about(format!("MCP server for the {} API", api.title)).get_matches();
+    // `.env` in the working directory, when present, fills in what the environment leaves unset.
+    let dotenv = match dotenvy::dotenv() {
+        Err(error) if !error.not_found() => Some(error),
+        _ => None,
+    };
+    let matches =
+        Cli::command().name(api.crate_name).about(format!("MCP server for the {} API", api.title)).get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(error) => error.exit(),
     };
     init_logging();
+    if let Some(error) = dotenv {
+        eprintln!("error: .env cannot be read: {error}");
+        return ExitCode::FAILURE;
+    }
     match cli.command {
         Command::Tools => print_tools(tools),
-        Command::CheckConfig => match Config::from_env(api) {
-            Ok(_) => {
-                println!("configuration is complete");
-                ExitCode::SUCCESS
-            }
-            Err(problems) => report(api, &problems),
-        },
+        Command::CheckConfig => check_config(api),
         Command::Healthcheck { listen } => run(healthcheck(listen)),
         Command::Serve { transport, listen } => {
             let config = match Config::from_env(api) {
@@ -85,13 +108,7 @@ pub fn main(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]]) 
                 Transport::Stdio => run(serve_stdio(server)),
                 Transport::Http => match HttpOptions::from_env(listen) {
                     Ok(options) => run(http::serve(server, options)),
-                    Err(problems) => {
-                        eprintln!("error: the HTTP settings are incomplete:");
-                        for problem in problems {
-                            eprintln!("  - {problem}");
-                        }
-                        ExitCode::FAILURE
-                    }
+                    Err(problems) => report(api, &problems),
                 },
             }
         }
@@ -112,7 +129,26 @@ fn print_tools(tools: &'static [&'static [ToolSpec]]) -> ExitCode {
     }
 }
 
-fn report(api: &ApiDescriptor, problems: &[super::config::ConfigProblem]) -> ExitCode {
+/// Checks every setting, the HTTP transport's included, and names each problem.
+fn check_config(api: &ApiDescriptor) -> ExitCode {
+    let mut problems = Config::from_env(api).err().unwrap_or_default();
+    let listen = std::env::var("MCP_LISTEN").unwrap_or_else(|_| DEFAULT_LISTEN.to_string());
+    match listen.trim().parse() {
+        Ok(listen) => problems.extend(HttpOptions::from_env(listen).err().unwrap_or_default()),
+        Err(_) => problems.push(ConfigProblem {
+            var: "MCP_LISTEN".into(),
+            message: format!("`{listen}` is not an address such as 127.0.0.1:8080"),
+        }),
+    }
+    if problems.is_empty() {
+        println!("configuration is complete");
+        ExitCode::SUCCESS
+    } else {
+        report(api, &problems)
+    }
+}
+
+fn report(api: &ApiDescriptor, problems: &[ConfigProblem]) -> ExitCode {
     eprintln!("error: the configuration is incomplete:");
     for problem in problems {
         eprintln!("  - {problem}");
@@ -142,9 +178,53 @@ fn run(work: impl std::future::Future<Output = Result<(), String>>) -> ExitCode 
     }
 }
 
+/// Serves MCP on standard input and output until the client closes either: once stdout cannot be
+/// written, nothing more the server does can reach the client, so it stops (calls in flight and
+/// their upstream requests are dropped with it).
 async fn serve_stdio(server: McpServer) -> Result<(), String> {
-    let running = server.serve(rmcp::transport::stdio()).await.map_err(|e| e.to_string())?;
-    running.waiting().await.map_err(|e| e.to_string()).map(|_| ())
+    let broken = CancellationToken::new();
+    let stdout = WatchedWriter { inner: tokio::io::stdout(), broken: broken.clone() };
+    let running = server.serve((tokio::io::stdin(), stdout)).await.map_err(|e| e.to_string())?;
+    let stop = running.cancellation_token();
+    tokio::select! {
+        finished = running.waiting() => finished.map_err(|e| e.to_string()).map(|_| ()),
+        () = broken.cancelled() => {
+            stop.cancel();
+            tracing::info!("standard output is closed: the client is gone, stopping");
+            Ok(())
+        }
+    }
+}
+
+/// A writer that signals `broken` when a write fails (the reader of a pipe went away).
+struct WatchedWriter<W> {
+    inner: W,
+    broken: CancellationToken,
+}
+
+impl<W: AsyncWrite + Unpin> WatchedWriter<W> {
+    fn watch<T>(&self, result: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
+        if let Poll::Ready(Err(_)) = &result {
+            self.broken.cancel();
+        }
+        result
+    }
+}
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for WatchedWriter<W> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.watch(result)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let result = Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch(result)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 async fn healthcheck(listen: SocketAddr) -> Result<(), String> {
@@ -152,21 +232,32 @@ async fn healthcheck(listen: SocketAddr) -> Result<(), String> {
     let host = if host.contains(':') { format!("[{host}]") } else { host };
     let url = format!("http://{host}:{}/readyz", listen.port());
     let client = client_builder().timeout(std::time::Duration::from_secs(5)).build().map_err(|e| e.to_string())?;
-    let response = client.get(&url).send().await.map_err(|error| format!("{url}: {error}"))?;
+    let mut response = client.get(&url).send().await.map_err(|error| format!("{url}: {error}"))?;
     let status = response.status();
-    let body = response.text().await.unwrap_or_default();
-    println!("{body}");
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk[..chunk.len().min(MAX_HEALTH_BODY_BYTES.saturating_sub(body.len()))]);
+        if body.len() >= MAX_HEALTH_BODY_BYTES {
+            break;
+        }
+    }
+    println!("{}", String::from_utf8_lossy(&body));
     if status.is_success() { Ok(()) } else { Err(format!("{url} answered {status}")) }
 }
 
 /// Logs go to stderr (stdout carries the stdio transport): JSON lines when `LOG_FORMAT=json`.
+/// `RUST_LOG` chooses the levels, but never lets [`QUIET_DEPENDENCIES`] log below `info`.
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if std::env::var("LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json")) {
-        builder.json().init();
+    let chosen = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let caps = QUIET_DEPENDENCIES
+        .iter()
+        .fold(Targets::new().with_default(LevelFilter::TRACE), |caps, target| caps.with_target(*target, LevelFilter::INFO));
+    let filter = chosen.and(caps);
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let layer = if std::env::var("LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json")) {
+        layer.json().with_filter(filter).boxed()
     } else {
-        builder.with_ansi(false).init();
-    }
+        layer.with_ansi(false).with_filter(filter).boxed()
+    };
+    let _ = tracing_subscriber::registry().with(layer).try_init();
 }

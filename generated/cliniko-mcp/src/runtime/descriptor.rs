@@ -167,7 +167,9 @@ impl ApiDescriptor {
         let mut vars = Vec::new();
         for auth in self.auth {
             match *auth {
-                AuthSpec::Basic { username_var, password_var } => vars.extend([Some(username_var), password_var].into_iter().flatten()),
+                AuthSpec::Basic { username_var, password_var } => {
+                    vars.extend([Some(username_var), password_var].into_iter().flatten())
+                }
                 AuthSpec::Bearer { token_var } => vars.push(token_var),
                 AuthSpec::ApiKey { var, .. } => vars.push(var),
                 AuthSpec::OAuth2ClientCredentials { client_id_var, client_secret_var, .. } => {

@@ -12,8 +12,21 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, UtcOffset, macros::format_description};
 
 /// Formats this validator checks (or deliberately accepts as free text: `binary`, `password`).
-pub const CHECKED_FORMATS: &[&str] =
-    &["date-time", "date", "time", "email", "uuid", "uri", "ipv4", "int64", "int32", "decimal", "byte", "binary", "password"];
+pub const CHECKED_FORMATS: &[&str] = &[
+    "date-time",
+    "date",
+    "time",
+    "email",
+    "uuid",
+    "uri",
+    "ipv4",
+    "int64",
+    "int32",
+    "decimal",
+    "byte",
+    "binary",
+    "password",
+];
 
 /// The largest integer a JSON number holds exactly in most clients (2^53).
 const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_992;
@@ -167,7 +180,11 @@ impl Schema {
         let mut fail = |message: String| out.push(Violation { path: path.to_string(), message });
         if value.is_null() {
             if !self.nullable && (self.kind.is_some() || self.id.is_some()) {
-                fail(format!("null is not allowed; give {}{} or leave the field out", self.expected(), self.example_note()));
+                fail(format!(
+                    "null is not allowed; give {}{} or leave the field out",
+                    self.expected(),
+                    self.example_note()
+                ));
             }
             return;
         }
@@ -234,7 +251,9 @@ impl Schema {
                 let precision = if number.as_u64().is_some_and(|n| n <= MAX_SAFE_INTEGER) {
                     "".to_string()
                 } else {
-                    format!(" Above 2^53 ({MAX_SAFE_INTEGER}) a JSON number has already lost digits, so check the ID itself.")
+                    format!(
+                        " Above 2^53 ({MAX_SAFE_INTEGER}) a JSON number has already lost digits, so check the ID itself."
+                    )
                 };
                 fail(format!(
                     "IDs are strings of digits, but a JSON number was given ({number}). Send the ID in quotes, e.g. \"{}\".{precision}",
@@ -252,7 +271,9 @@ impl Schema {
             Value::String(text) => {
                 fail(format!("IDs are strings of digits only, e.g. \"{EXAMPLE_ID}\"; got {}", quote_short(text)))
             }
-            other => fail(format!("expected an ID as a string of digits, e.g. \"{EXAMPLE_ID}\"; got {}", given(other, self))),
+            other => {
+                fail(format!("expected an ID as a string of digits, e.g. \"{EXAMPLE_ID}\"; got {}", given(other, self)))
+            }
         }
     }
 
@@ -305,15 +326,26 @@ impl Schema {
 
     fn check_array(&self, items: &mut [Value], path: &str, out: &mut Vec<Violation>) {
         if let Some(min) = self.min_items.filter(|min| items.len() < *min) {
-            out.push(Violation { path: path.to_string(), message: format!("needs at least {min} items; got {}", items.len()) });
+            out.push(Violation {
+                path: path.to_string(),
+                message: format!("needs at least {min} items; got {}", items.len()),
+            });
         }
         if let Some(max) = self.max_items.filter(|max| items.len() > *max) {
-            out.push(Violation { path: path.to_string(), message: format!("allows at most {max} items; got {}", items.len()) });
+            out.push(Violation {
+                path: path.to_string(),
+                message: format!("allows at most {max} items; got {}", items.len()),
+            });
         }
         if self.unique_items {
-            let duplicate = items.iter().enumerate().find(|(i, item)| items[..*i].contains(item)).map(|(i, _)| i);
+            // One pass over the items' JSON texts: long lists are checked in n log n, not n².
+            let mut seen = std::collections::BTreeSet::new();
+            let duplicate = items.iter().position(|item| !seen.insert(item.to_string()));
             if let Some(index) = duplicate {
-                out.push(Violation { path: format!("{path}[{index}]"), message: "repeats an earlier item; items must be unique".into() });
+                out.push(Violation {
+                    path: format!("{path}[{index}]"),
+                    message: "repeats an earlier item; items must be unique".into(),
+                });
             }
         }
         if let Some(schema) = &self.items {
@@ -326,10 +358,16 @@ impl Schema {
     fn check_object(&self, map: &mut Map<String, Value>, path: &str, out: &mut Vec<Violation>) {
         let child = |name: &str| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
         if let Some(min) = self.min_properties.filter(|min| map.len() < *min) {
-            out.push(Violation { path: path.to_string(), message: format!("needs at least {min} fields; got {}", map.len()) });
+            out.push(Violation {
+                path: path.to_string(),
+                message: format!("needs at least {min} fields; got {}", map.len()),
+            });
         }
         if let Some(max) = self.max_properties.filter(|max| map.len() > *max) {
-            out.push(Violation { path: path.to_string(), message: format!("allows at most {max} fields; got {}", map.len()) });
+            out.push(Violation {
+                path: path.to_string(),
+                message: format!("allows at most {max} fields; got {}", map.len()),
+            });
         }
         for name in &self.required {
             if !map.contains_key(name) {
@@ -344,9 +382,13 @@ impl Schema {
         for (name, schema) in &self.properties {
             let Some(value) = map.get_mut(name) else { continue };
             if schema.read_only {
-                out.push(Violation { path: child(name), message: "read-only: the API sets it, so leave it out".into() });
+                out.push(Violation {
+                    path: child(name),
+                    message: "read-only: the API sets it, so leave it out".into(),
+                });
             } else if value.is_null() && !schema.nullable && self.required.contains(name) {
-                let message = format!("required, and null is not allowed; give {}{}", schema.expected(), schema.example_note());
+                let message =
+                    format!("required, and null is not allowed; give {}{}", schema.expected(), schema.example_note());
                 out.push(Violation { path: child(name), message });
             } else {
                 schema.check_at(value, &child(name), out);
@@ -365,7 +407,10 @@ impl Schema {
                 self.properties.iter().filter(|(_, schema)| !schema.read_only).map(|(name, _)| name.as_str()).collect();
             let allowed = if allowed.is_empty() { "none".to_string() } else { allowed.join(", ") };
             for name in unknown {
-                out.push(Violation { path: child(&name), message: format!("not a field of this tool; allowed fields: {allowed}") });
+                out.push(Violation {
+                    path: child(&name),
+                    message: format!("not a field of this tool; allowed fields: {allowed}"),
+                });
             }
         }
     }
@@ -388,7 +433,10 @@ impl Schema {
     fn shows_values(&self) -> bool {
         !self.enumeration.is_empty()
             || self.id.is_some()
-            || matches!(self.format.as_deref(), Some("date-time" | "date" | "time" | "uuid" | "int64" | "int32" | "decimal"))
+            || matches!(
+                self.format.as_deref(),
+                Some("date-time" | "date" | "time" | "uuid" | "int64" | "int32" | "decimal")
+            )
     }
 
     /// What a valid value is, in words.
@@ -470,8 +518,9 @@ fn check_format(format: &str, text: &str) -> Result<Option<String>, String> {
     match format {
         "date-time" => match OffsetDateTime::parse(text, &Rfc3339) {
             Ok(moment) => {
-                let utc = moment.to_offset(UtcOffset::UTC).format(&Rfc3339).map_err(|e| e.to_string())?;
-                Ok(Some(utc))
+                // The UTC form of a moment near the end of year 9999 is out of range: refused, not a panic.
+                let utc = moment.checked_to_offset(UtcOffset::UTC).and_then(|utc| utc.format(&Rfc3339).ok());
+                utc.map(Some).ok_or_else(|| format!("{shown} is out of the range of dates the API accepts"))
             }
             Err(_) if looks_like_local_time(text) => Err(format!(
                 "{shown} has no UTC offset; expected an RFC 3339 date-time ending in Z (UTC) or the local offset such as +10:00"
@@ -479,7 +528,8 @@ fn check_format(format: &str, text: &str) -> Result<Option<String>, String> {
             Err(_) => Err(format!("{shown} is not an RFC 3339 date-time with an offset")),
         },
         "date" => {
-            let shaped = text.len() == 10 && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+            let shaped = text.len() == 10
+                && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
             if !shaped {
                 Err(format!("{shown} is not a date as YYYY-MM-DD"))
             } else if Date::parse(text, format_description!("[year]-[month]-[day]")).is_err() {
@@ -488,16 +538,29 @@ fn check_format(format: &str, text: &str) -> Result<Option<String>, String> {
                 Ok(None)
             }
         }
-        "time" => if is_time(text) { Ok(None) } else { Err(format!("{shown} is not a time as HH:MM:SS")) },
+        "time" => {
+            if is_time(text) {
+                Ok(None)
+            } else {
+                Err(format!("{shown} is not a time as HH:MM:SS"))
+            }
+        }
         "email" => {
             let valid = text.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
             }) && !text.chars().any(char::is_whitespace);
             if valid { Ok(None) } else { Err(format!("{} is not an e-mail address", describe_text(text))) }
         }
         "uuid" => {
             let valid = text.len() == 36
-                && text.bytes().enumerate().all(|(i, b)| if [8, 13, 18, 23].contains(&i) { b == b'-' } else { b.is_ascii_hexdigit() });
+                && text
+                    .bytes()
+                    .enumerate()
+                    .all(|(i, b)| if [8, 13, 18, 23].contains(&i) { b == b'-' } else { b.is_ascii_hexdigit() });
             if valid { Ok(None) } else { Err(format!("{shown} is not a UUID")) }
         }
         "uri" => {
@@ -509,7 +572,9 @@ fn check_format(format: &str, text: &str) -> Result<Option<String>, String> {
                 && !text.chars().any(char::is_whitespace);
             if valid { Ok(None) } else { Err(format!("{} is not an absolute URI", describe_text(text))) }
         }
-        "ipv4" => text.parse::<std::net::Ipv4Addr>().map(|_| None).map_err(|_| format!("{shown} is not an IPv4 address")),
+        "ipv4" => {
+            text.parse::<std::net::Ipv4Addr>().map(|_| None).map_err(|_| format!("{shown} is not an IPv4 address"))
+        }
         "int64" => text.parse::<i64>().map(|_| None).map_err(|_| format!("{shown} is not a whole number")),
         "int32" => text.parse::<i32>().map(|_| None).map_err(|_| format!("{shown} is not a 32-bit whole number")),
         "decimal" => {
@@ -522,7 +587,8 @@ fn check_format(format: &str, text: &str) -> Result<Option<String>, String> {
             if valid { Ok(None) } else { Err(format!("{shown} is not a decimal number such as \"12.50\"")) }
         }
         "byte" => {
-            let valid = text.len().is_multiple_of(4) && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+            let valid = text.len().is_multiple_of(4)
+                && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
             if valid { Ok(None) } else { Err(format!("{} is not base64", describe_text(text))) }
         }
         _ => Ok(None),
@@ -546,7 +612,10 @@ fn is_time(text: &str) -> bool {
     };
     let valid_offset = offset.is_empty()
         || offset.eq_ignore_ascii_case("z")
-        || (offset.len() == 6 && two_digits(&offset[1..3], 23) && &offset[3..4] == ":" && two_digits(&offset[4..6], 59));
+        || (offset.len() == 6
+            && two_digits(&offset[1..3], 23)
+            && &offset[3..4] == ":"
+            && two_digits(&offset[4..6], 59));
     let clock = clock.split_once('.').map_or(clock, |(whole, fraction)| {
         if fraction.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) { "invalid" } else { whole }
     });
@@ -626,7 +695,10 @@ mod tests {
     fn string_ids_refuse_numbers_and_explain_precision() {
         let schema = object(json!({"id": {"type": "string", "x-id": "string", "pattern": "^[0-9]+$"}}), &["id"]);
         let (violations, _) = check(schema.clone(), json!({"id": 1752849161776013508u64}));
-        assert!(violations[0].contains("IDs are strings of digits") && violations[0].contains("2^53"), "{violations:?}");
+        assert!(
+            violations[0].contains("IDs are strings of digits") && violations[0].contains("2^53"),
+            "{violations:?}"
+        );
         assert!(violations[0].contains("\"1752849161776013508\""), "{violations:?}");
         let (violations, _) = check(schema.clone(), json!({"id": "12a"}));
         assert!(violations[0].contains("digits only"), "{violations:?}");
@@ -654,18 +726,34 @@ mod tests {
         let (_, value) = check(schema.clone(), json!({"at": "2025-09-05T10:00:00.250Z"}));
         assert_eq!(value["at"], "2025-09-05T10:00:00.25Z");
         let (violations, _) = check(schema.clone(), json!({"at": "2025-09-05T10:00:00"}));
-        assert!(violations[0].contains("has no UTC offset") && violations[0].contains("2025-09-05T10:00:00Z"), "{violations:?}");
+        assert!(
+            violations[0].contains("has no UTC offset") && violations[0].contains("2025-09-05T10:00:00Z"),
+            "{violations:?}"
+        );
         let (violations, _) = check(schema, json!({"at": "next tuesday"}));
         assert!(violations[0].contains("is not an RFC 3339 date-time"), "{violations:?}");
     }
 
     #[test]
+    fn date_times_at_the_edge_of_the_calendar_are_refused_not_a_panic() {
+        let schema = object(json!({"at": {"type": "string", "format": "date-time"}}), &[]);
+        let (violations, _) = check(schema.clone(), json!({"at": "9999-12-31T23:59:59-01:00"}));
+        assert_eq!(violations, ["at: \"9999-12-31T23:59:59-01:00\" is out of the range of dates the API accepts, e.g. \"2025-09-05T10:00:00Z\""]);
+        let (violations, value) = check(schema, json!({"at": "0000-01-01T00:00:00+01:00"}));
+        assert!(violations.len() == 1 || value["at"].is_string(), "{violations:?}");
+    }
+
+    #[test]
     fn dates_and_times_are_real() {
-        let schema = object(json!({"d": {"type": "string", "format": "date"}, "t": {"type": "string", "format": "time"}}), &[]);
+        let schema =
+            object(json!({"d": {"type": "string", "format": "date"}, "t": {"type": "string", "format": "time"}}), &[]);
         assert!(check(schema.clone(), json!({"d": "2024-02-29", "t": "14:30:00"})).0.is_empty());
         let (violations, _) = check(schema.clone(), json!({"d": "2025-02-30", "t": "25:00"}));
         assert_eq!(violations.len(), 2);
-        assert!(violations[0].contains("not a real calendar date") && violations[1].contains("not a time"), "{violations:?}");
+        assert!(
+            violations[0].contains("not a real calendar date") && violations[1].contains("not a time"),
+            "{violations:?}"
+        );
         let (violations, _) = check(schema, json!({"d": "05/09/2025"}));
         assert!(violations[0].contains("YYYY-MM-DD"), "{violations:?}");
     }
@@ -723,9 +811,15 @@ mod tests {
 
     #[test]
     fn map_sizes_are_bounded() {
-        let schema = object(json!({"metadata": {"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 1}}), &[]);
+        let schema = object(
+            json!({"metadata": {"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 1}}),
+            &[],
+        );
         let (violations, _) = check(schema, json!({"metadata": {"a": "1", "b": 2}}));
-        assert_eq!(violations, ["metadata: allows at most 1 fields; got 2", "metadata.b: expected a string; got the number 2"]);
+        assert_eq!(
+            violations,
+            ["metadata: allows at most 1 fields; got 2", "metadata.b: expected a string; got the number 2"]
+        );
     }
 
     #[test]
@@ -739,7 +833,10 @@ mod tests {
         assert_eq!(value["n"], 5);
         let (violations, _) = check(schema, json!({"n": "five", "b": "yes", "u": true}));
         assert_eq!(violations.len(), 3);
-        assert!(violations[0].starts_with("n: expected a whole number, e.g. 1; got a text of 4 characters"), "{violations:?}");
+        assert!(
+            violations[0].starts_with("n: expected a whole number, e.g. 1; got a text of 4 characters"),
+            "{violations:?}"
+        );
         assert!(violations[2].contains("matches none of the allowed forms"), "{violations:?}");
     }
 }

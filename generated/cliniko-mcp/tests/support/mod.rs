@@ -400,3 +400,24 @@ fn fits_type(schema: &Value, value: &Value) -> bool {
         _ => true,
     }
 }
+
+/// Every tool of the table: listable with an object schema, a unique name of `[a-z0-9_]` of at most
+/// 64 characters, and a validation schema that compiles and refuses a field the tool does not have.
+pub fn check_tool_table() {
+    let mut names = std::collections::BTreeSet::new();
+    for spec in TOOLS.iter().flat_map(|group| group.iter()) {
+        let listed = crate::server::runtime::server::tool(spec).expect("the tool is listable");
+        assert_eq!(listed.input_schema.get("type").and_then(Value::as_str), Some("object"), "{}", spec.name);
+        assert!(
+            spec.name.len() <= 64 && spec.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            "{}",
+            spec.name
+        );
+        assert!(names.insert(spec.name), "duplicate tool {}", spec.name);
+        let validator = crate::server::runtime::validate::Schema::compile(spec.validation).expect("the schema compiles");
+        let mut arguments = serde_json::json!({"surely_not_a_parameter": true});
+        let violations = validator.check(&mut arguments);
+        assert!(violations.iter().any(|v| v.path == "surely_not_a_parameter"), "{}: {violations:?}", spec.name);
+    }
+    assert!(!names.is_empty());
+}

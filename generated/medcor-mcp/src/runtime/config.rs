@@ -20,6 +20,12 @@ const MAX_RETRIES: u64 = 2;
 const BREAKER_THRESHOLD: u64 = 5;
 /// Default seconds the breaker stays open before a probe.
 const BREAKER_COOLDOWN_S: u64 = 60;
+/// Default most bytes of an upstream response that are read: larger answers are refused.
+const MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
+/// The longest timeout or deadline accepted: an hour.
+const MAX_MILLIS: u64 = 3_600_000;
+/// The lowest and highest non-zero client-side rates accepted, in requests per second.
+pub const RATE_RANGE: (f64, f64) = (0.001, 1_000_000.0);
 
 /// A credential, resolved from the environment. Its `Debug` never shows the secret.
 pub enum Credential {
@@ -85,6 +91,8 @@ pub struct Config {
     pub breaker: (u32, Duration),
     /// GET cache time to live (zero = off).
     pub cache_ttl: Duration,
+    /// The most bytes of a response that are read.
+    pub max_response_bytes: usize,
     /// The `User-Agent` sent upstream.
     pub user_agent: String,
     /// Configured defaults of tool parameters, by variable.
@@ -121,19 +129,14 @@ impl Config {
         api: &ApiDescriptor,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, Vec<ConfigProblem>> {
-        let mut reader =
-            Reader { lookup: |name: &str| lookup(name).filter(|v| !v.trim().is_empty()), problems: Vec::new() };
+        let mut reader = Reader::new(lookup);
         let prefix = api.env_prefix;
         let base_var = format!("{prefix}_BASE_URL");
-        let sharded = api.shard.and_then(|shard| reader.optional(shard.credential_var).map(|key| shard_url(shard, &key)));
-        let base_url = match reader.optional(&base_var).or(sharded).or_else(|| api.default_base_url.map(str::to_string)) {
-            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
-                url.trim_end_matches('/').to_string()
-            }
-            Some(url) => {
-                reader.problem(&base_var, format!("`{url}` is not an http:// or https:// URL"));
-                String::new()
-            }
+        let sharded =
+            api.shard.and_then(|shard| reader.optional(shard.credential_var).map(|key| shard_url(shard, &key)));
+        let base_url = match reader.optional(&base_var).or(sharded).or_else(|| api.default_base_url.map(str::to_string))
+        {
+            Some(url) => reader.check_url(&base_var, &url).trim_end_matches('/').to_string(),
             None => {
                 reader.problem(&base_var, "is not set, and the API description names no absolute server URL");
                 String::new()
@@ -142,13 +145,16 @@ impl Config {
         let connect_timeout = reader.millis(&format!("{prefix}_CONNECT_TIMEOUT_MS"), CONNECT_TIMEOUT_MS);
         let timeout = reader.millis(&format!("{prefix}_TIMEOUT_MS"), TIMEOUT_MS);
         let deadline = reader.millis(&format!("{prefix}_DEADLINE_MS"), DEADLINE_MS);
-        let max_retries = reader.number(&format!("{prefix}_MAX_RETRIES"), MAX_RETRIES, 0).min(10) as u32;
+        let max_retries = reader.count(&format!("{prefix}_MAX_RETRIES"), MAX_RETRIES, 0..=10);
         let rps = reader.rate(&format!("{prefix}_RATE_LIMIT_RPS"), api.rate_limit_rps);
-        let burst = reader.number(&format!("{prefix}_RATE_LIMIT_BURST"), u64::from(api.rate_limit_burst), 1) as u32;
-        let threshold = reader.number(&format!("{prefix}_BREAKER_THRESHOLD"), BREAKER_THRESHOLD, 1) as u32;
-        let cooldown = reader.number(&format!("{prefix}_BREAKER_COOLDOWN_S"), BREAKER_COOLDOWN_S, 1);
-        let cache_ttl = reader.number(&format!("{prefix}_CACHE_TTL_S"), api.cache_ttl_seconds, 0);
-        let default_agent = api.user_agent.map_or_else(|| format!("{}/{}", api.crate_name, api.version), str::to_string);
+        let burst = reader.count(&format!("{prefix}_RATE_LIMIT_BURST"), u64::from(api.rate_limit_burst), 1..=1_000_000);
+        let threshold = reader.count(&format!("{prefix}_BREAKER_THRESHOLD"), BREAKER_THRESHOLD, 1..=10_000);
+        let cooldown = reader.number(&format!("{prefix}_BREAKER_COOLDOWN_S"), BREAKER_COOLDOWN_S, 1..=86_400);
+        let cache_ttl = reader.number(&format!("{prefix}_CACHE_TTL_S"), api.cache_ttl_seconds, 0..=86_400);
+        let max_response_bytes =
+            reader.number(&format!("{prefix}_MAX_RESPONSE_BYTES"), MAX_RESPONSE_BYTES, 1024..=256 * 1024 * 1024);
+        let default_agent =
+            api.user_agent.map_or_else(|| format!("{}/{}", api.crate_name, api.version), str::to_string);
         let user_agent = reader.optional(&format!("{prefix}_USER_AGENT")).unwrap_or(default_agent);
         let credentials = api.auth.iter().map(|spec| reader.credential(spec, &base_url)).collect();
         let injected = api
@@ -173,6 +179,7 @@ impl Config {
                 rate_limit: (rps, burst),
                 breaker: (threshold, Duration::from_secs(cooldown)),
                 cache_ttl: Duration::from_secs(cache_ttl),
+                max_response_bytes: usize::try_from(max_response_bytes).unwrap_or(usize::MAX),
                 user_agent,
                 param_defaults,
                 credentials,
@@ -207,6 +214,7 @@ impl Config {
             "BREAKER_THRESHOLD",
             "BREAKER_COOLDOWN_S",
             "CACHE_TTL_S",
+            "MAX_RESPONSE_BYTES",
         ] {
             vars.push((format!("{prefix}_{tuning}"), false));
         }
@@ -219,28 +227,44 @@ impl Config {
 fn shard_url(shard: ShardSpec, credential: &str) -> String {
     let suffix = credential.rsplit_once('-').map(|(_, suffix)| suffix.to_ascii_lowercase());
     let is_shard = |s: &str| {
-        s.len() >= 3 && s.len() <= 4 && s[..2].bytes().all(|b| b.is_ascii_lowercase()) && s[2..].bytes().all(|b| b.is_ascii_digit())
+        s.len() >= 3
+            && s.len() <= 4
+            && s[..2].bytes().all(|b| b.is_ascii_lowercase())
+            && s[2..].bytes().all(|b| b.is_ascii_digit())
     };
     let name = suffix.filter(|s| is_shard(s)).unwrap_or_else(|| shard.default.to_string());
     shard.template.replace("{shard}", &name)
 }
 
-struct Reader<F> {
+/// Reads settings through a lookup, collecting every problem instead of stopping at the first.
+pub struct Reader<F> {
     lookup: F,
     problems: Vec<ConfigProblem>,
 }
 
 impl<F: Fn(&str) -> Option<String>> Reader<F> {
-    fn problem(&mut self, var: &str, message: impl Into<String>) {
+    /// A reader over `lookup`; empty and all-blank values count as unset.
+    pub fn new(lookup: F) -> Self {
+        Self { lookup, problems: Vec::new() }
+    }
+
+    /// The problems found so far.
+    pub fn into_problems(self) -> Vec<ConfigProblem> {
+        self.problems
+    }
+
+    /// Records a problem with `var`.
+    pub fn problem(&mut self, var: &str, message: impl Into<String>) {
         self.problems.push(ConfigProblem { var: var.to_string(), message: message.into() });
     }
 
-    fn optional(&self, var: &str) -> Option<String> {
-        (self.lookup)(var)
+    /// The value of `var`, trimmed, when it is set.
+    pub fn optional(&self, var: &str) -> Option<String> {
+        (self.lookup)(var).map(|value| value.trim().to_string()).filter(|value| !value.is_empty())
     }
 
     fn required(&mut self, var: &str) -> Option<String> {
-        let value = (self.lookup)(var);
+        let value = self.optional(var);
         if value.is_none() {
             self.problem(var, "is required but not set");
         }
@@ -249,7 +273,11 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
 
     /// A required credential: set, and without spaces or control characters (a pasted newline).
     fn secret(&mut self, var: &str) -> Option<String> {
-        let value = self.required(var)?;
+        let value = (self.lookup)(var).filter(|value| !value.trim().is_empty());
+        let Some(value) = value else {
+            self.problem(var, "is required but not set");
+            return None;
+        };
         if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
             self.problem(var, "contains spaces or control characters; check for a stray newline or quote");
         }
@@ -260,40 +288,92 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         let Some(pattern) = spec.pattern else { return };
         match regex::Regex::new(pattern) {
             Ok(regex) if !regex.is_match(value) => {
-                self.problem(spec.env_var, format!("does not match the pattern the API requires for `{}` ({pattern})", spec.name));
+                self.problem(
+                    spec.env_var,
+                    format!("does not match the pattern the API requires for `{}` ({pattern})", spec.name),
+                );
             }
             _ => {}
         }
     }
 
-    fn number(&mut self, var: &str, default: u64, min: u64) -> u64 {
-        match (self.lookup)(var) {
+    /// An absolute http(s) URL with a host and without user info (credentials in a URL would be
+    /// sent as a second `Authorization` header, and logged by proxies), query or fragment.
+    pub fn check_url(&mut self, var: &str, text: &str) -> String {
+        match reqwest::Url::parse(text) {
+            Ok(url) if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() => {
+                self.problem(var, format!("`{text}` is not an http:// or https:// URL with a host"));
+            }
+            Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+                self.problem(var, "holds a user name or password: give credentials in their own variables, not in the URL");
+            }
+            Ok(url) if url.query().is_some() || url.fragment().is_some() => {
+                self.problem(var, "must not have a query (`?`) or fragment (`#`)");
+            }
+            Ok(_) => {}
+            Err(error) => self.problem(var, format!("`{text}` is not a URL ({error})")),
+        }
+        text.to_string()
+    }
+
+    /// A whole number in `range`, or `default` when unset.
+    pub fn number(&mut self, var: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> u64 {
+        match self.optional(var) {
             None => default,
-            Some(text) => match text.trim().parse::<u64>() {
-                Ok(n) if n >= min => n,
+            Some(text) => match text.parse::<u64>() {
+                Ok(n) if range.contains(&n) => n,
                 _ => {
-                    self.problem(var, format!("`{text}` is not a whole number of at least {min}"));
+                    let (low, high) = (range.start(), range.end());
+                    self.problem(var, format!("`{text}` is not a whole number from {low} to {high}"));
                     default
                 }
             },
         }
     }
 
-    fn rate(&mut self, var: &str, default: f64) -> f64 {
-        match (self.lookup)(var) {
+    /// A whole number in `range` (which fits in 32 bits), or `default` when unset.
+    pub fn count(&mut self, var: &str, default: u64, range: std::ops::RangeInclusive<u32>) -> u32 {
+        let wide = u64::from(*range.start())..=u64::from(*range.end());
+        u32::try_from(self.number(var, default, wide)).unwrap_or(*range.end())
+    }
+
+    /// A rate in requests per second: 0 (no limit) or from [`RATE_RANGE`]'s low to high.
+    pub fn rate(&mut self, var: &str, default: f64) -> f64 {
+        match self.optional(var) {
             None => default,
-            Some(text) => match text.trim().parse::<f64>() {
-                Ok(rate) if rate >= 0.0 && rate.is_finite() => rate,
+            Some(text) => match text.parse::<f64>() {
+                Ok(rate) if rate == 0.0 || (RATE_RANGE.0..=RATE_RANGE.1).contains(&rate) => rate,
                 _ => {
-                    self.problem(var, format!("`{text}` is not a rate in requests per second (0 for none)"));
+                    let (low, high) = RATE_RANGE;
+                    self.problem(var, format!("`{text}` is not a rate in requests per second: 0 for none, or {low} to {high}"));
                     default
                 }
             },
         }
     }
 
-    fn millis(&mut self, var: &str, default: u64) -> Duration {
-        Duration::from_millis(self.number(var, default, 1))
+    /// Milliseconds from 1 to an hour.
+    pub fn millis(&mut self, var: &str, default: u64) -> Duration {
+        Duration::from_millis(self.number(var, default, 1..=MAX_MILLIS))
+    }
+
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`); `false` when unset.
+    pub fn flag(&mut self, var: &str) -> bool {
+        match self.optional(var).map(|text| text.to_ascii_lowercase()).as_deref() {
+            None | Some("false" | "0" | "no") => false,
+            Some("true" | "1" | "yes") => true,
+            Some(other) => {
+                self.problem(var, format!("`{other}` is not true or false"));
+                false
+            }
+        }
+    }
+
+    /// A comma-separated list, blanks dropped.
+    pub fn list(&self, var: &str) -> Vec<String> {
+        self.optional(var)
+            .map(|text| text.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default()
     }
 
     fn credential(&mut self, spec: &AuthSpec, base_url: &str) -> Credential {
@@ -314,7 +394,7 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
                 scope_var,
             } => {
                 let token_url = match (self.optional(token_url_var), default_token_url) {
-                    (Some(url), _) => url,
+                    (Some(url), _) => self.check_url(token_url_var, &url),
                     (None, Some(url)) if url.starts_with("http") => url.to_string(),
                     (None, Some(path)) => format!("{base_url}{path}"),
                     (None, None) => self.required(token_url_var).unwrap_or_default(),
@@ -353,7 +433,11 @@ mod tests {
         rate_limit_burst: 20,
         cache_ttl_seconds: 0,
         user_agent: Some("Vendor (ops@example.com)"),
-        shard: Some(ShardSpec { credential_var: "TEST_TOKEN", template: "https://api.{shard}.example.com/v1", default: "au1" }),
+        shard: Some(ShardSpec {
+            credential_var: "TEST_TOKEN",
+            template: "https://api.{shard}.example.com/v1",
+            default: "au1",
+        }),
         prompts: &[],
     };
 
@@ -373,7 +457,8 @@ mod tests {
 
     #[test]
     fn malformed_credentials_and_injected_values_stop_the_server() {
-        let problems = Config::from_lookup(&API, lookup(&[("TEST_TOKEN", "abc\n"), ("TEST_HOTEL_ID", "hotel one")])).unwrap_err();
+        let problems =
+            Config::from_lookup(&API, lookup(&[("TEST_TOKEN", "abc\n"), ("TEST_HOTEL_ID", "hotel one")])).unwrap_err();
         let vars: Vec<&str> = problems.iter().map(|p| p.var.as_str()).collect();
         assert_eq!(vars, ["TEST_TOKEN", "TEST_HOTEL_ID"], "{problems:?}");
         assert!(problems[1].message.contains("x-hotelid"));
@@ -390,7 +475,10 @@ mod tests {
             ("TEST_BUSINESS_ID", "77"),
         ];
         let config = Config::from_lookup(&API, lookup(pairs)).unwrap();
-        assert_eq!((config.deadline, config.max_retries, config.rate_limit), (Duration::from_millis(500), 4, (0.5, 20)));
+        assert_eq!(
+            (config.deadline, config.max_retries, config.rate_limit),
+            (Duration::from_millis(500), 4, (0.5, 20))
+        );
         assert_eq!(config.user_agent, "Vendor (ops@example.com)");
         assert_eq!(config.param_defaults.get("TEST_BUSINESS_ID").map(String::as_str), Some("77"));
     }

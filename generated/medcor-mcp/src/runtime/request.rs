@@ -3,8 +3,11 @@
 //! headers, cookies and body.
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use reqwest::header::{HeaderName, HeaderValue};
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+use super::validate::Violation;
 
 /// Characters encoded in a path segment: everything but RFC 3986 unreserved characters and
 /// sub-delimiters that are safe in a segment. `/`, `?`, `#` and `%` are always encoded, so a value
@@ -191,6 +194,41 @@ impl UpstreamRequest {
     pub fn set_content_type(&mut self, content_type: &'static str) {
         self.content_type = Some(content_type);
     }
+
+    /// The argument values this request cannot carry as given, each as a problem the caller can fix:
+    /// a path parameter that is empty, `.` or `..` (URL parsers drop or climb such a segment, even
+    /// percent-encoded, so the request would reach another resource), and a header or cookie value
+    /// with a control character, a non-ASCII character or (cookies) a `;` or `,`.
+    pub fn unsendable(&self) -> Vec<Violation> {
+        let mut problems = Vec::new();
+        for (name, value) in &self.path_params {
+            if matches!(value.as_str(), "" | "." | "..") {
+                problems.push(Violation {
+                    path: (*name).to_string(),
+                    message: format!("{value:?} cannot be a path parameter: give the real value (an ID, a code)"),
+                });
+            }
+        }
+        for (name, value) in &self.headers {
+            let printable = value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
+            if HeaderName::from_bytes(name.as_bytes()).is_err() || HeaderValue::from_str(value).is_err() || !printable {
+                problems.push(Violation {
+                    path: name.clone(),
+                    message: "a header value must be printable ASCII text without line breaks or control characters".into(),
+                });
+            }
+        }
+        for (name, value) in &self.cookies {
+            let plain = |text: &str| text.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'"' | b'\\'));
+            if !plain(name) || !plain(value) {
+                problems.push(Violation {
+                    path: name.clone(),
+                    message: "a cookie value must be printable ASCII without spaces, `;`, `,`, quotes or backslashes".into(),
+                });
+            }
+        }
+        problems
+    }
 }
 
 #[cfg(test)]
@@ -205,6 +243,41 @@ mod tests {
         request.push_segment("id", "../admin?x=1#f");
         assert_eq!(request.path, "/patients/..%2Fadmin%3Fx=1%23f");
         assert_eq!(request.path_params, [("id", "../admin?x=1#f".to_string())]);
+    }
+
+    #[test]
+    fn dot_segments_and_empty_path_values_are_unsendable() {
+        for value in ["", ".", ".."] {
+            let mut request = UpstreamRequest::new(reqwest::Method::DELETE);
+            request.push_literal("/profiles/");
+            request.push_segment("profileId", value);
+            let problems = request.unsendable();
+            assert_eq!(problems.len(), 1, "{value:?}");
+            assert_eq!(problems[0].path, "profileId");
+        }
+        let mut request = UpstreamRequest::new(reqwest::Method::GET);
+        request.push_segment("id", "...");
+        request.push_segment("code", "%2e%2e");
+        assert!(request.unsendable().is_empty(), "three dots and encoded dots are ordinary text: {:?}", request.path);
+        assert_eq!(request.path, "...%252e%252e");
+    }
+
+    #[test]
+    fn percent_encoded_dot_segments_are_still_resolved_by_url_parsers() {
+        // Why `.` and `..` are refused rather than encoded: `%2E%2E` is a dot segment to URL parsers.
+        let url = reqwest::Url::parse("http://127.0.0.1/crm/v1/profiles/%2E%2E").unwrap();
+        assert_eq!(url.path(), "/crm/v1/");
+    }
+
+    #[test]
+    fn header_and_cookie_values_that_http_cannot_carry_are_unsendable() {
+        let mut request = UpstreamRequest::new(reqwest::Method::GET);
+        request.header("x-request-id", "abc\r\nx-evil: 1");
+        request.header("x-note", "caf\u{e9}");
+        request.header("x-ok", "plain value");
+        request.cookie("session", "a;b");
+        let problems: Vec<String> = request.unsendable().into_iter().map(|p| p.path).collect();
+        assert_eq!(problems, ["x-request-id", "x-note", "session"]);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
+use tokio_util::task::AbortOnDropHandle;
 
 use super::config::Config;
 use super::descriptor::{ApiDescriptor, PromptSpec, ToolSpec};
@@ -74,7 +75,8 @@ impl McpServer {
         let validators = specs
             .values()
             .map(|spec| {
-                let schema = validate::Schema::compile(spec.validation).map_err(|e| format!("tool `{}`: {e}", spec.name))?;
+                let schema =
+                    validate::Schema::compile(spec.validation).map_err(|e| format!("tool `{}`: {e}", spec.name))?;
                 Ok((spec.name, schema))
             })
             .collect::<Result<BTreeMap<_, _>, String>>()?;
@@ -131,13 +133,18 @@ impl McpServer {
         })
     }
 
-    async fn call(&self, spec: &'static ToolSpec, request: CallToolRequestParams) -> (rmcp::model::CallToolResult, &'static str) {
+    async fn call(
+        &self,
+        spec: &'static ToolSpec,
+        request: CallToolRequestParams,
+    ) -> (rmcp::model::CallToolResult, &'static str) {
         let mut arguments = request.arguments.unwrap_or_default();
         for (input, var) in spec.defaults {
             if !arguments.contains_key(*input)
                 && let Some(value) = self.upstream.param_default(var)
             {
-                let value = self.validators.get(spec.name).map_or_else(|| value.into(), |v| v.default_value(input, value));
+                let value =
+                    self.validators.get(spec.name).map_or_else(|| value.into(), |v| v.default_value(input, value));
                 arguments.insert(input.to_string(), value);
             }
         }
@@ -155,14 +162,11 @@ impl McpServer {
             Ok(upstream_request) => upstream_request,
             Err(detail) => return (results::unusable_arguments(spec, &detail), "invalid_arguments"),
         };
-        let request_id = match upstream_request.headers.iter().find(|(name, _)| name.eq_ignore_ascii_case("x-request-id")) {
-            Some((_, id)) => id.clone(),
-            None => {
-                let id = request_id();
-                upstream_request.headers.push(("x-request-id".into(), id.clone()));
-                id
-            }
-        };
+        let unsendable = upstream_request.unsendable();
+        if !unsendable.is_empty() {
+            return (results::invalid_arguments(spec, &unsendable), "invalid_arguments");
+        }
+        let request_id = adopt_request_id(&mut upstream_request.headers);
         let path_params = upstream_request.path_params.clone();
         let call = CallContext { api: self.api, tool: spec, path_params: &path_params };
         let policy = CallPolicy {
@@ -191,9 +195,25 @@ impl McpServer {
     }
 }
 
-/// A request ID for logs and the upstream's `x-request-id`.
-fn request_id() -> String {
-    format!("{:016x}", fastrand::u64(..))
+/// The call's request ID, for logs and the upstream's `x-request-id`: the caller's own when it is
+/// short and plain, else a new one, which then replaces the caller's in the headers.
+fn adopt_request_id(headers: &mut Vec<(String, String)>) -> String {
+    let plain = |id: &str| {
+        (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    };
+    let new_id = || format!("{:016x}", fastrand::u64(..));
+    match headers.iter_mut().find(|(name, _)| name.eq_ignore_ascii_case("x-request-id")) {
+        Some((_, id)) if plain(id) => id.clone(),
+        Some((_, id)) => {
+            *id = new_id();
+            id.clone()
+        }
+        None => {
+            let id = new_id();
+            headers.push(("x-request-id".into(), id.clone()));
+            id
+        }
+    }
 }
 
 /// The `tools/list` entry of a tool.
@@ -218,7 +238,9 @@ fn prompt(spec: &PromptSpec) -> Prompt {
     let arguments = spec
         .arguments
         .iter()
-        .map(|(name, description, required)| PromptArgument::new(*name).with_description(*description).with_required(*required))
+        .map(|(name, description, required)| {
+            PromptArgument::new(*name).with_description(*description).with_required(*required)
+        })
         .collect();
     Prompt::new(spec.name, Some(spec.description), Some(arguments))
 }
@@ -246,14 +268,25 @@ impl ServerHandler for McpServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let Some(spec) = self.specs.get(request.name.as_ref()).copied() else {
             return Err(ErrorData::invalid_params(format!("unknown tool `{}`", request.name), None));
         };
         let _in_flight = InFlight::new(&self.in_flight);
         let started = Instant::now();
-        let (result, outcome) = self.call(spec, request).await;
+        // The call runs as its own task: a panic in it becomes an error result instead of a call
+        // that is never answered, and dropping the handle (when the client cancels) aborts it, and
+        // with it the upstream request and any retries.
+        let server = self.clone();
+        let call = AbortOnDropHandle::new(tokio::spawn(async move { server.call(spec, request).await }));
+        let (result, outcome) = tokio::select! {
+            joined = call => joined.unwrap_or_else(|error| {
+                tracing::error!(tool = spec.name, panicked = error.is_panic(), "a tool call failed inside the server");
+                (results::internal_error(spec), "internal_error")
+            }),
+            () = context.ct.cancelled() => (results::cancelled(spec), "cancelled"),
+        };
         let elapsed = started.elapsed();
         self.metrics.tool_call(spec.name, outcome, elapsed);
         tracing::info!(tool = spec.name, outcome, elapsed_ms = elapsed.as_millis() as u64, "tool call");
@@ -267,7 +300,9 @@ impl ServerHandler for McpServer {
     ) -> Result<ListResourcesResult, ErrorData> {
         let resources = HEALTH_RESOURCES
             .iter()
-            .map(|(uri, description)| Resource::new(*uri, *uri).with_description(*description).with_mime_type("application/json"))
+            .map(|(uri, description)| {
+                Resource::new(*uri, *uri).with_description(*description).with_mime_type("application/json")
+            })
             .collect();
         Ok(ListResourcesResult::with_all_items(resources))
     }
@@ -315,41 +350,8 @@ impl ServerHandler for McpServer {
                 None => text = text.replace(&format!("{{{name}}}"), "(not given)"),
             }
         }
-        let result = GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)]).with_description(spec.description);
+        let result =
+            GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)]).with_description(spec.description);
         Ok(result.into())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::BTreeSet;
-
-    use super::*;
-
-    #[test]
-    fn every_tool_is_listable_and_names_are_unique_and_valid() {
-        let mut names = BTreeSet::new();
-        for spec in crate::tools::TOOLS.iter().flat_map(|group| group.iter()) {
-            let listed = tool(spec).unwrap();
-            assert_eq!(listed.input_schema.get("type").and_then(|t| t.as_str()), Some("object"), "{}", spec.name);
-            assert!(
-                spec.name.len() <= 64
-                    && spec.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
-                "{}",
-                spec.name
-            );
-            assert!(names.insert(spec.name), "duplicate tool {}", spec.name);
-        }
-        assert!(!names.is_empty());
-    }
-
-    #[test]
-    fn every_validation_schema_compiles_and_refuses_unknown_fields() {
-        for spec in crate::tools::TOOLS.iter().flat_map(|group| group.iter()) {
-            let validator = validate::Schema::compile(spec.validation).unwrap();
-            let mut arguments = serde_json::json!({"surely_not_a_parameter": true});
-            let violations = validator.check(&mut arguments);
-            assert!(violations.iter().any(|v| v.path == "surely_not_a_parameter"), "{}: {violations:?}", spec.name);
-        }
     }
 }

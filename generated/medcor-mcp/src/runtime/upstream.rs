@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, HeaderMap, HeaderName, HeaderValue, LOCATION};
 use tokio::sync::Mutex;
 
 use super::config::{Config, Credential};
@@ -16,10 +16,18 @@ use super::metrics::Metrics;
 use super::request::{RequestBody, UpstreamRequest};
 use super::resilience::{self, Breaker, BreakerState, RateLimit, ResponseCache};
 
-/// Responses larger than this are cut (a tool result is read by a model, not stored).
-const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// Tokens are renewed this long before they expire.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
+/// The longest token lifetime believed, whatever `expires_in` says.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// The most of a token response that is read: a token is a few kilobytes.
+const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
+/// After a failed token fetch, the first pause before the next one, and the longest.
+const TOKEN_RETRY: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(30));
+/// The longest wait a `Retry-After` or `X-RateLimit-Reset` is taken to ask for.
+pub const MAX_RETRY_AFTER_S: u64 = 24 * 3600;
+/// Same-origin redirects followed in a row, at most.
+const MAX_REDIRECTS: usize = 5;
 /// First backoff step, and the longest backoff wait.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(200), Duration::from_secs(2));
 /// The most responses the GET cache keeps.
@@ -30,12 +38,16 @@ const CACHE_CAPACITY: usize = 256;
 pub struct UpstreamResponse {
     /// HTTP status.
     pub status: reqwest::StatusCode,
-    /// The body (at most [`MAX_RESPONSE_BYTES`]).
+    /// The body, at most the configured response limit.
     pub body: Vec<u8>,
+    /// Whether the body was longer than the limit, so [`Self::body`] holds only its start.
+    pub truncated: bool,
+    /// For a redirect that was not followed: where it pointed (scheme, host and port only).
+    pub redirect_to: Option<String>,
     /// The `Content-Type` header.
     pub content_type: Option<String>,
     /// How long the API asks callers to wait (`Retry-After` in seconds or as an HTTP date, or a
-    /// `X-RateLimit-Reset` UNIX time).
+    /// `X-RateLimit-Reset` UNIX time), at most [`MAX_RETRY_AFTER_S`].
     pub retry_after_seconds: Option<u64>,
 }
 
@@ -51,6 +63,8 @@ pub enum UpstreamError {
     },
     /// No OAuth2 token could be obtained.
     Token(String),
+    /// A value of the call cannot be carried by HTTP; nothing was sent.
+    Unsendable(String),
     /// The circuit breaker is open: the API failed repeatedly and calls are paused.
     BreakerOpen {
         /// When a call may go through again.
@@ -80,22 +94,26 @@ pub struct CallPolicy {
     pub operation: &'static str,
 }
 
-struct CachedToken {
-    value: String,
-    renew_at: Instant,
+/// The OAuth2 token as last fetched: a token until it must be renewed, or the failure of the last
+/// fetch until the next one may be tried (so probes and calls do not hammer a failing endpoint).
+enum TokenState {
+    Valid { value: String, renew_at: Instant },
+    Failed { detail: String, retry_at: Instant, pause: Duration },
 }
 
 /// The outcome of one attempt.
 enum Attempt {
     Answered(UpstreamResponse),
     Failed { detail: String, sent: bool },
+    /// The request could not be built from the call's values; nothing was sent.
+    Unsendable(String),
 }
 
 /// The client for the upstream API.
 pub struct Upstream {
     client: reqwest::Client,
     config: Config,
-    token: Mutex<Option<CachedToken>>,
+    token: Mutex<Option<TokenState>>,
     breaker: Breaker,
     rate_limit: RateLimit,
     cache: ResponseCache,
@@ -111,6 +129,7 @@ impl Upstream {
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .tcp_nodelay(true)
+            .redirect(same_origin_redirects())
             .default_headers(headers)
             .user_agent(config.user_agent.clone())
             .build()
@@ -159,7 +178,11 @@ impl Upstream {
     }
 
     /// Sends `request` within the call's deadline, retrying when `policy` makes it safe.
-    pub async fn send(&self, mut request: UpstreamRequest, policy: CallPolicy) -> Result<UpstreamResponse, UpstreamError> {
+    pub async fn send(
+        &self,
+        mut request: UpstreamRequest,
+        policy: CallPolicy,
+    ) -> Result<UpstreamResponse, UpstreamError> {
         let deadline = Instant::now() + self.config.deadline;
         let cache_key = (policy.cacheable && self.cache.enabled()).then(|| cache_key(&request));
         if let Some(hit) = cache_key.as_deref().and_then(|key| self.cache.get(key)) {
@@ -199,6 +222,11 @@ impl Upstream {
             }
             attempts += 1;
             let attempt = match tokio::time::timeout(remaining.min(self.config.timeout), self.attempt(&request)).await {
+                Ok(Ok(Attempt::Unsendable(detail))) => {
+                    // The caller's values, not the API, are at fault: no breaker count, no retry.
+                    self.breaker.release();
+                    return Err(UpstreamError::Unsendable(detail));
+                }
                 Ok(Ok(attempt)) => attempt,
                 Ok(Err(token_error)) => {
                     self.breaker.record(false);
@@ -228,13 +256,14 @@ impl Upstream {
                     }
                     let wait = response.retry_after_seconds.map(Duration::from_secs);
                     let wait = wait.unwrap_or_else(|| resilience::backoff(attempts - 1, BACKOFF.0, BACKOFF.1));
-                    if Instant::now() + wait >= deadline {
+                    if passes(deadline, wait) {
                         // Waiting as asked would pass the deadline: answer now, with the API's words.
                         return Ok(response);
                     }
                     maybe_applied = true;
                     wait
                 }
+                Attempt::Unsendable(detail) => return Err(UpstreamError::Unsendable(detail)),
                 Attempt::Failed { detail, sent } => {
                     self.metrics.upstream(policy.operation, None);
                     self.breaker.record(false);
@@ -245,7 +274,7 @@ impl Upstream {
                         return Err(UpstreamError::Transport { detail, maybe_applied });
                     }
                     let wait = resilience::backoff(attempts - 1, BACKOFF.0, BACKOFF.1);
-                    if Instant::now() + wait >= deadline {
+                    if passes(deadline, wait) {
                         return Err(UpstreamError::Transport { detail, maybe_applied });
                     }
                     wait
@@ -273,7 +302,9 @@ impl Upstream {
             match credential {
                 Credential::Basic { username, password } => builder = builder.basic_auth(username, Some(password)),
                 Credential::Bearer(token) => builder = builder.bearer_auth(token),
-                Credential::ApiKey { location: ParamLocation::Header, name, value } => builder = builder.header(*name, value),
+                Credential::ApiKey { location: ParamLocation::Header, name, value } => {
+                    builder = builder.header(*name, value)
+                }
                 Credential::ApiKey { location: ParamLocation::Query, name, value } => {
                     query.push((name.to_string(), value.clone()))
                 }
@@ -286,10 +317,7 @@ impl Upstream {
         for (name, value) in &request.headers {
             match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
                 (Ok(name), Ok(value)) => builder = builder.header(name, value),
-                _ => {
-                    let detail = format!("header `{name}` has a value that cannot be sent in HTTP");
-                    return Ok(Attempt::Failed { detail, sent: false });
-                }
+                _ => return Ok(Attempt::Unsendable(format!("header `{name}` has a value that cannot be sent in HTTP"))),
             }
         }
         if !query.is_empty() {
@@ -311,7 +339,7 @@ impl Upstream {
             // A connect error means nothing was sent; anything later may have reached the API.
             Err(error) => return Ok(Attempt::Failed { sent: !error.is_connect(), detail: describe(&error) }),
         };
-        Ok(match read(response).await {
+        Ok(match read(response, self.config.max_response_bytes).await {
             Ok(response) => Attempt::Answered(response),
             Err(detail) => Attempt::Failed { detail, sent: true },
         })
@@ -330,11 +358,19 @@ impl Upstream {
         let Credential::OAuth2 { client_id, client_secret, token_url, scope } = credential else {
             return Err(UpstreamError::Token("not an OAuth2 credential".into()));
         };
-        // One fetch at a time: callers that wait here reuse the token the first one fetched.
-        let mut cached = self.token.lock().await;
-        if let Some(token) = cached.as_ref().filter(|t| Instant::now() < t.renew_at) {
-            return Ok(token.value.clone());
-        }
+        // One fetch at a time: callers that wait here reuse what the first one fetched, a token or
+        // its failure, which stands until the next fetch may be tried.
+        let mut state = self.token.lock().await;
+        let now = Instant::now();
+        let pause = match state.as_ref() {
+            Some(TokenState::Valid { value, renew_at }) if now < *renew_at => return Ok(value.clone()),
+            Some(TokenState::Failed { detail, retry_at, .. }) if now < *retry_at => {
+                let wait = retry_at.saturating_duration_since(now).as_secs() + 1;
+                return Err(UpstreamError::Token(format!("{detail} (the next attempt is in {wait} s)")));
+            }
+            Some(TokenState::Failed { pause, .. }) => (*pause * 2).min(TOKEN_RETRY.1),
+            _ => TOKEN_RETRY.0,
+        };
         let mut form = vec![("grant_type", "client_credentials".to_string())];
         form.extend(scope.clone().map(|scope| ("scope", scope)));
         let mut builder = self.client.post(token_url).basic_auth(client_id, Some(client_secret)).form(&form);
@@ -343,18 +379,65 @@ impl Upstream {
                 builder = builder.header(spec.name, value);
             }
         }
-        let response = builder.send().await.map_err(|error| UpstreamError::Token(describe(&error)))?;
-        let status = response.status();
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
-        let value = body.get("access_token").and_then(serde_json::Value::as_str).filter(|_| status.is_success());
-        let Some(value) = value else {
-            return Err(UpstreamError::Token(format!("the token endpoint answered HTTP {status} without an access_token")));
-        };
-        let lifetime = Duration::from_secs(body.get("expires_in").and_then(serde_json::Value::as_u64).unwrap_or(3600));
-        let renew_at = Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN);
-        *cached = Some(CachedToken { value: value.to_string(), renew_at });
-        Ok(value.to_string())
+        match fetch_token(builder).await {
+            Ok((value, lifetime)) => {
+                let renew_at = Instant::now() + lifetime.min(MAX_TOKEN_LIFETIME).saturating_sub(TOKEN_MARGIN);
+                *state = Some(TokenState::Valid { value: value.clone(), renew_at });
+                Ok(value)
+            }
+            Err(detail) => {
+                *state = Some(TokenState::Failed { detail: detail.clone(), retry_at: Instant::now() + pause, pause });
+                Err(UpstreamError::Token(detail))
+            }
+        }
     }
+}
+
+/// Sends a token request and reads at most [`MAX_TOKEN_RESPONSE_BYTES`] of its answer: the token and
+/// its lifetime (`expires_in` as a number or a string of digits; an hour when absent).
+async fn fetch_token(builder: reqwest::RequestBuilder) -> Result<(String, Duration), String> {
+    let response = builder.send().await.map_err(|error| describe(&error))?;
+    let response = read(response, MAX_TOKEN_RESPONSE_BYTES).await?;
+    let status = response.status;
+    if response.truncated {
+        return Err(format!("the token endpoint answered HTTP {status} with more than {MAX_TOKEN_RESPONSE_BYTES} bytes"));
+    }
+    let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
+    let value = body.get("access_token").and_then(serde_json::Value::as_str).filter(|_| status.is_success());
+    let Some(value) = value else {
+        return Err(format!("the token endpoint answered HTTP {status} without an access_token"));
+    };
+    let expires_in = match body.get("expires_in") {
+        Some(serde_json::Value::String(text)) => text.trim().parse().ok(),
+        Some(value) => value.as_u64(),
+        None => None,
+    };
+    Ok((value.to_string(), Duration::from_secs(expires_in.unwrap_or(3600))))
+}
+
+/// Whether waiting `wait` from now would pass `deadline`.
+fn passes(deadline: Instant, wait: Duration) -> bool {
+    Instant::now().checked_add(wait).is_none_or(|end| end >= deadline)
+}
+
+/// Redirects are followed only within the origin (scheme, host and port) of the request: injected
+/// headers and bodies never go to another host. A redirect elsewhere is returned as the answer.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt.previous().first().is_some_and(|first| origin(first) == origin(attempt.url()));
+        if !same_origin {
+            attempt.stop()
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// `scheme://host:port` of a URL.
+fn origin(url: &reqwest::Url) -> String {
+    format!("{}://{}:{}", url.scheme(), url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(0))
 }
 
 /// A reqwest client builder, with the process-wide TLS crypto provider that reqwest's rustls needs
@@ -381,37 +464,48 @@ fn cache_key(request: &UpstreamRequest) -> String {
     format!("{} {} {:?} {:?} {:?}", request.method, request.path, request.query, headers, request.cookies)
 }
 
-async fn read(mut response: reqwest::Response) -> Result<UpstreamResponse, String> {
+/// Reads a response, keeping at most `limit` bytes of its body.
+async fn read(mut response: reqwest::Response, limit: usize) -> Result<UpstreamResponse, String> {
     let status = response.status();
     let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
     let retry_after_seconds = retry_after(response.headers());
+    let redirect_to = status
+        .is_redirection()
+        .then(|| response.headers().get(LOCATION).and_then(|v| v.to_str().ok()))
+        .flatten()
+        .and_then(|location| response.url().join(location).ok())
+        .map(|target| origin(&target));
     let mut body = Vec::new();
+    let mut truncated = false;
     while let Some(chunk) = response.chunk().await.map_err(|error| describe(&error))? {
-        let room = MAX_RESPONSE_BYTES.saturating_sub(body.len());
+        let room = limit.saturating_sub(body.len());
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if room <= chunk.len() {
+        if chunk.len() > room {
+            truncated = true;
             break;
         }
     }
-    Ok(UpstreamResponse { status, body, content_type, retry_after_seconds })
+    Ok(UpstreamResponse { status, body, truncated, redirect_to, content_type, retry_after_seconds })
 }
 
-/// Seconds to wait from `Retry-After` (seconds or HTTP date) or `X-RateLimit-Reset` (UNIX time).
-fn retry_after(headers: &HeaderMap) -> Option<u64> {
+/// Seconds to wait from `Retry-After` (seconds or HTTP date) or `X-RateLimit-Reset` (UNIX time), at
+/// most [`MAX_RETRY_AFTER_S`].
+pub fn retry_after(headers: &HeaderMap) -> Option<u64> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     let now = std::time::SystemTime::now();
     if let Some(value) = text("retry-after") {
         if let Ok(seconds) = value.parse::<u64>() {
-            return Some(seconds);
+            return Some(seconds.min(MAX_RETRY_AFTER_S));
         }
         if let Ok(date) = httpdate::parse_http_date(value) {
             // The date has one-second resolution: wait until it has certainly passed.
-            return Some(date.duration_since(now).map_or(0, |wait| wait.as_secs() + u64::from(wait.subsec_nanos() > 0)));
+            let wait = date.duration_since(now).map_or(0, |wait| wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0)));
+            return Some(wait.min(MAX_RETRY_AFTER_S));
         }
     }
     let reset = text("x-ratelimit-reset")?.parse::<u64>().ok()?;
     let now = now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    Some(reset.saturating_sub(now))
+    Some(reset.saturating_sub(now).min(MAX_RETRY_AFTER_S))
 }
 
 /// A transport error in words, without the URL (it may carry an API key in the query).
@@ -444,9 +538,8 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
+    use super::super::descriptor::InjectedSpec;
     use super::*;
-    use crate::runtime::descriptor::InjectedSpec;
-
 
     /// A one-request upstream on 127.0.0.1: returns the raw request it read.
     async fn one_request_upstream(
@@ -497,6 +590,7 @@ mod tests {
             rate_limit: (0.0, 1),
             breaker: (5, Duration::from_secs(60)),
             cache_ttl: Duration::ZERO,
+            max_response_bytes: 1024,
             user_agent: "test-mcp/0.0.0".into(),
             param_defaults: Default::default(),
             credentials,
@@ -517,7 +611,8 @@ mod tests {
     async fn sends_credentials_injected_headers_query_and_json_body() {
         let (url, upstream) = one_request_upstream("201 Created", r#"{"id":"1"}"#).await;
         let credentials = vec![Credential::Basic { username: "key-au2".into(), password: String::new() }];
-        let upstream_client = Upstream::new(config(format!("{url}/v1"), credentials), Arc::new(Metrics::new("test-mcp", "0"))).unwrap();
+        let upstream_client =
+            Upstream::new(config(format!("{url}/v1"), credentials), Arc::new(Metrics::new("test-mcp", "0"))).unwrap();
         let policy = CallPolicy { idempotent: false, idempotency_key: None, cacheable: false, operation: "test" };
         let mut request = UpstreamRequest::new(reqwest::Method::POST);
         request.push_literal("/patients/");

@@ -85,7 +85,9 @@ impl Breaker {
     pub fn record(&self, healthy: bool) {
         let mut state = self.lock();
         *state = match (*state, healthy) {
-            (BreakerState::Closed { .. }, true) | (BreakerState::HalfOpen { .. }, true) => BreakerState::Closed { failures: 0 },
+            (BreakerState::Closed { .. }, true) | (BreakerState::HalfOpen { .. }, true) => {
+                BreakerState::Closed { failures: 0 }
+            }
             (BreakerState::Closed { failures }, false) if failures + 1 < self.threshold => {
                 BreakerState::Closed { failures: failures + 1 }
             }
@@ -133,7 +135,8 @@ impl RateLimit {
         let limiter = (rps > 0.0 && rps.is_finite()).then(|| {
             let period = Duration::from_secs_f64(1.0 / rps).max(Duration::from_nanos(1));
             let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
-            let quota = Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst);
+            let quota =
+                Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst);
             RateLimiter::direct(quota)
         });
         Self { limiter }
@@ -145,7 +148,10 @@ impl RateLimit {
         if limiter.check().is_ok() {
             return Ok(false);
         }
-        tokio::time::timeout_at(deadline.into(), limiter.until_ready()).await.map(|_| true).map_err(|_| RateLimitExceeded)
+        tokio::time::timeout_at(deadline.into(), limiter.until_ready())
+            .await
+            .map(|_| true)
+            .map_err(|_| RateLimitExceeded)
     }
 }
 
@@ -265,7 +271,14 @@ mod tests {
 
     #[test]
     fn the_cache_expires_evicts_and_clears() {
-        let response = || UpstreamResponse { status: reqwest::StatusCode::OK, body: b"{}".to_vec(), content_type: None, retry_after_seconds: None };
+        let response = || UpstreamResponse {
+            status: reqwest::StatusCode::OK,
+            body: b"{}".to_vec(),
+            truncated: false,
+            redirect_to: None,
+            content_type: None,
+            retry_after_seconds: None,
+        };
         let cache = ResponseCache::new(Duration::from_secs(60), 2);
         cache.put("a".into(), response());
         cache.put("b".into(), response());

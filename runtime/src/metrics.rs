@@ -73,7 +73,6 @@ pub struct Metrics {
     calls: AtomicU64,
 }
 
-
 impl Metrics {
     /// Registers every metric under the `mcp_` prefix.
     pub fn new(crate_name: &str, version: &str) -> Self {
@@ -94,14 +93,38 @@ impl Metrics {
         };
         registry.register("tool_calls", "Tool calls by tool and outcome", metrics.tool_calls.clone());
         registry.register("tool_call_duration_seconds", "Tool call latency", metrics.tool_latency.clone());
-        registry.register("upstream_requests", "Upstream requests by operation and status", metrics.upstream_requests.clone());
+        registry.register(
+            "upstream_requests",
+            "Upstream requests by operation and status",
+            metrics.upstream_requests.clone(),
+        );
         registry.register("upstream_retries", "Upstream requests sent again after a failure", metrics.retries.clone());
-        registry.register("breaker_state", "Circuit breaker: 0 closed, 1 half open, 2 open", metrics.breaker_state.clone());
-        registry.register("rate_limit_waits", "Calls that waited for a rate-limit token", metrics.rate_limit_waits.clone());
-        registry.register("rate_limit_rejections", "Calls refused for lack of a rate-limit token", metrics.rate_limit_rejections.clone());
+        registry.register(
+            "breaker_state",
+            "Circuit breaker: 0 closed, 1 half open, 2 open",
+            metrics.breaker_state.clone(),
+        );
+        registry.register(
+            "rate_limit_waits",
+            "Calls that waited for a rate-limit token",
+            metrics.rate_limit_waits.clone(),
+        );
+        registry.register(
+            "rate_limit_rejections",
+            "Calls refused for lack of a rate-limit token",
+            metrics.rate_limit_rejections.clone(),
+        );
         registry.register("cache_hits", "GET calls answered from the cache", metrics.cache_hits.clone());
-        registry.register("inbound_auth_failures", "Inbound requests with a missing or wrong token", metrics.inbound_auth_failures.clone());
-        registry.register("inbound_rate_limited", "Inbound requests refused by the per-client limit", metrics.inbound_rate_limited.clone());
+        registry.register(
+            "inbound_auth_failures",
+            "Inbound requests with a missing or wrong token",
+            metrics.inbound_auth_failures.clone(),
+        );
+        registry.register(
+            "inbound_rate_limited",
+            "Inbound requests refused by the per-client limit",
+            metrics.inbound_rate_limited.clone(),
+        );
         let build = BuildLabels { crate_name: crate_name.to_string(), version: version.to_string() };
         registry.register("build", "Build information", Info::new(build));
         Self { registry, ..metrics }
@@ -132,4 +155,3 @@ impl Metrics {
         text
     }
 }
-

@@ -9,9 +9,12 @@ pub mod request;
 pub mod resilience;
 pub mod results;
 pub mod server;
+pub mod sessions;
 pub mod upstream;
 pub mod validate;
 
 pub use cli::main;
-pub use descriptor::{ApiDescriptor, AuthSpec, InjectedSpec, ParamLocation, PromptSpec, ShardSpec, ToolArgs, ToolSpec, build};
+pub use descriptor::{
+    ApiDescriptor, AuthSpec, InjectedSpec, ParamLocation, PromptSpec, ShardSpec, ToolArgs, ToolSpec, build,
+};
 pub use request::UpstreamRequest;
