@@ -9,6 +9,7 @@ pub mod emit;
 pub mod ir;
 pub mod load;
 pub mod lower;
+pub mod manifest;
 pub mod naming;
 pub mod settings;
 

@@ -1,15 +1,12 @@
 //! The `mcpgen` command line: the only code that reads configuration from disk and writes files.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use mcpgen::manifest::{self, Manifest};
 use mcpgen::settings::{ApiJob, ProjectConfig, Settings};
 use mcpgen::{Output, diag::Diagnostic, load};
-
-/// Files and folders inside an output folder that belong to the user, never to mcpgen.
-const USER_OWNED: &[&str] = &["target", ".env"];
 
 #[derive(Parser)]
 #[command(version, about = "Generate MCP server crates from OpenAPI descriptions")]
@@ -37,6 +34,9 @@ enum Command {
         /// Treat warnings as errors.
         #[arg(long)]
         strict: bool,
+        /// Overwrite generated files edited by hand, and remove them when no longer generated.
+        #[arg(long)]
+        force: bool,
     },
     /// Exit 1 with a diff when generated files differ from what the specs produce.
     Check {
@@ -62,11 +62,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Generate { config: _, spec: Some(spec), out: Some(out), name, strict } => {
+        Command::Generate { config: _, spec: Some(spec), out: Some(out), name, strict, force } => {
             let name = name.unwrap_or_else(|| file_stem(&spec));
-            generate(&[ApiJob { spec, out, settings: Settings::new(name) }], strict)
+            generate(&[ApiJob { spec, out, settings: Settings::new(name) }], strict, force)
         }
-        Command::Generate { config, strict, .. } => jobs(&config).and_then(|jobs| generate(&jobs, strict)),
+        Command::Generate { config, strict, force, .. } => {
+            jobs(&config).and_then(|jobs| generate(&jobs, strict, force))
+        }
         Command::Check { config, strict } => jobs(&config).and_then(|jobs| check(&jobs, strict)),
         Command::Inspect { spec, name, strict } => inspect(&spec, name, strict),
     };
@@ -80,7 +82,24 @@ fn main() -> ExitCode {
 }
 
 fn jobs(config: &Path) -> Result<Vec<ApiJob>, String> {
-    let text = std::fs::read_to_string(config).map_err(|e| format!("cannot read {}: {e}", config.display()))?;
+    let text = match std::fs::read_to_string(config) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!(
+                "{} does not exist.\n\
+                 To generate one spec: mcpgen generate --spec FILE --out DIR [--name NAME]\n\
+                 To keep a project of APIs, create {} with a table per API, then run mcpgen generate:\n\n\
+                 [apis.petstore]\n\
+                 spec = \"specs/petstore.yaml\"      # the OpenAPI description, relative to this file\n\
+                 out = \"generated/petstore-mcp\"    # the crate folder mcpgen writes\n\
+                 env_prefix = \"PETSTORE\"           # prefix of the server's environment variables\n\n\
+                 (--config FILE reads another file.)",
+                config.display(),
+                config.display()
+            ));
+        }
+        Err(error) => return Err(format!("cannot read {}: {error}", config.display())),
+    };
     let project = ProjectConfig::parse(&text).map_err(|e| format!("{}: {e}", config.display()))?;
     let root = config.parent().unwrap_or(Path::new(""));
     Ok(project.jobs(root))
@@ -104,21 +123,31 @@ fn run(job: &ApiJob, strict: bool) -> Result<Output, ()> {
     Ok(output)
 }
 
-fn generate(jobs: &[ApiJob], strict: bool) -> Result<ExitCode, String> {
+fn generate(jobs: &[ApiJob], strict: bool, force: bool) -> Result<ExitCode, String> {
     let mut failed = false;
     for job in jobs {
         let Ok(output) = run(job, strict) else {
             failed = true;
             continue;
         };
-        let (written, removed) = write_output(&job.out, &output.files)?;
+        let written = match write_output(&job.out, &output, force) {
+            Ok(written) => written,
+            Err(message) => {
+                eprintln!("error: {}: {message}", job.settings.name);
+                failed = true;
+                continue;
+            }
+        };
         let tools = output.api.tools().count();
         let warnings = output.diagnostics.len();
         println!(
-            "{}: {tools} tools, {tools} argument types, {} modules -> {}: {written} files written, {removed} removed, {warnings} warnings",
+            "{}: {tools} tools, {tools} argument types, {} modules -> {}: {} files written, {} removed, {} kept, {warnings} warnings",
             job.settings.name,
             output.api.groups.len(),
             job.out.display(),
+            written.write.len(),
+            written.remove.len(),
+            written.edited.len() + written.foreign.len(),
         );
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
@@ -132,8 +161,11 @@ fn check(jobs: &[ApiJob], strict: bool) -> Result<ExitCode, String> {
             failed = true;
             continue;
         };
-        let existing = existing_files(&job.out)?;
-        for (path, text) in &output.files {
+        let expected_manifest = Manifest::of(&output.files);
+        let recorded = read_manifest(&job.out)?;
+        let mut files = output.files.clone();
+        files.insert(manifest::FILE_NAME.to_string(), expected_manifest.render());
+        for (path, text) in &files {
             let on_disk = std::fs::read_to_string(job.out.join(path)).unwrap_or_default();
             if on_disk != *text {
                 let shown = job.out.join(path).display().to_string();
@@ -147,7 +179,9 @@ fn check(jobs: &[ApiJob], strict: bool) -> Result<ExitCode, String> {
                 );
             }
         }
-        for stale in existing.iter().filter(|path| !output.files.contains_key(*path)) {
+        let stale =
+            recorded.iter().flat_map(|manifest| manifest.files.keys()).filter(|path| !files.contains_key(*path));
+        for stale in stale.filter(|path| job.out.join(path).exists()) {
             drift.push_str(&format!("stale file {} (mcpgen generate removes it)\n", job.out.join(stale).display()));
         }
     }
@@ -195,67 +229,96 @@ fn report(diagnostics: &[Diagnostic]) {
     }
 }
 
-/// Writes files whose contents changed and removes files mcpgen no longer generates.
-/// Refuses an output folder that holds files but was not written by mcpgen.
-fn write_output(out: &Path, files: &BTreeMap<String, String>) -> Result<(usize, usize), String> {
-    let existing = existing_files(out)?;
-    let owned = existing.is_empty()
-        || std::fs::read_to_string(out.join("Cargo.toml")).is_ok_and(|text| text.contains("@generated by mcpgen"));
-    if !owned {
+/// Writes the output into `out`: files whose contents changed, then removes files mcpgen wrote
+/// before that the output drops, as `.mcpgen-manifest` records them, and records the new manifest.
+/// Files edited by hand are kept (and named) unless `force`; nothing mcpgen did not write is
+/// touched. Refuses a folder that mcpgen did not generate, and one that holds a crate of another
+/// name.
+fn write_output(out: &Path, output: &Output, force: bool) -> Result<manifest::Plan, String> {
+    let previous = read_manifest(out)?;
+    let cargo_toml = std::fs::read_to_string(out.join("Cargo.toml")).ok();
+    let generated_before = cargo_toml.as_deref().is_some_and(|text| text.contains("@generated by mcpgen"));
+    if previous.is_none() && !generated_before && !is_empty_folder(out)? {
         return Err(format!(
             "{} holds files that mcpgen did not generate; choose an empty folder or one mcpgen generated",
             out.display()
         ));
     }
-    let mut written = 0;
-    for (path, text) in files {
+    let existing_name = cargo_toml.as_deref().and_then(package_name);
+    if let Some(existing) = existing_name.filter(|existing| *existing != output.api.crate_name) {
+        let keep = existing.strip_suffix("-mcp").unwrap_or(&existing);
+        return Err(format!(
+            "{} holds the crate `{existing}`, but this run would make it `{}`, renaming the crate, its binary and every \
+             environment variable. Pass `--name {keep}` (or rename the API in mcpgen.toml) to keep `{existing}`, or \
+             choose another --out.",
+            out.display(),
+            output.api.crate_name
+        ));
+    }
+    let read = |path: &str| std::fs::read(out.join(path)).ok();
+    let plan = manifest::plan(previous.as_ref(), read, &output.files, force);
+    for path in &plan.write {
         let target = out.join(path);
-        if std::fs::read_to_string(&target).is_ok_and(|current| current == *text) {
-            continue;
-        }
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
-        std::fs::write(&target, text).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
-        written += 1;
+        std::fs::write(&target, &output.files[path]).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
     }
-    let mut removed = 0;
-    for stale in existing.iter().filter(|path| !files.contains_key(*path)) {
-        let target = out.join(stale);
+    for path in &plan.remove {
+        let target = out.join(path);
         std::fs::remove_file(&target).map_err(|e| format!("cannot remove {}: {e}", target.display()))?;
-        removed += 1;
-        if let Some(parent) = target.parent().filter(|p| *p != out) {
-            let _ = std::fs::remove_dir(parent);
+        println!("removed {}", target.display());
+        // Folders mcpgen emptied go too; a folder that still holds anything stays.
+        for folder in target.ancestors().skip(1).take_while(|folder| *folder != out) {
+            if std::fs::remove_dir(folder).is_err() {
+                break;
+            }
         }
     }
-    Ok((written, removed))
+    for path in &plan.edited {
+        eprintln!(
+            "warning: {} was edited by hand since mcpgen wrote it; kept as it is (--force overwrites it)",
+            out.join(path).display()
+        );
+    }
+    for path in &plan.foreign {
+        eprintln!(
+            "warning: {} was not written by mcpgen; kept, so the crate lacks its generated version (--force overwrites it)",
+            out.join(path).display()
+        );
+    }
+    let manifest_path = out.join(manifest::FILE_NAME);
+    let text = plan.manifest.render();
+    if std::fs::read_to_string(&manifest_path).ok().as_deref() != Some(text.as_str()) {
+        std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+        std::fs::write(&manifest_path, text).map_err(|e| format!("cannot write {}: {e}", manifest_path.display()))?;
+    }
+    Ok(plan)
 }
 
-/// Files under `out` (relative, `/`-separated), leaving out what belongs to the user.
-fn existing_files(out: &Path) -> Result<BTreeSet<String>, String> {
-    let mut files = BTreeSet::new();
-    let mut pending = vec![out.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
-        };
-        for entry in entries {
-            let path = entry.map_err(|e| e.to_string())?.path();
-            let relative = path.strip_prefix(out).map_err(|e| e.to_string())?;
-            let relative = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-            if USER_OWNED.contains(&relative.as_str()) {
-                continue;
-            }
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.insert(relative);
-            }
-        }
+/// The folder's manifest, if it has one.
+fn read_manifest(out: &Path) -> Result<Option<Manifest>, String> {
+    let path = out.join(manifest::FILE_NAME);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Manifest::parse(&text).map(Some).map_err(|e| format!("{}: {e}", path.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(format!("cannot read {}: {error}", path.display())),
     }
-    Ok(files)
+}
+
+/// Whether `out` is missing or holds nothing.
+fn is_empty_folder(out: &Path) -> Result<bool, String> {
+    match std::fs::read_dir(out) {
+        Ok(mut entries) => Ok(entries.next().is_none()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(error) => Err(format!("cannot read {}: {error}", out.display())),
+    }
+}
+
+/// `package.name` of a Cargo manifest.
+fn package_name(cargo_toml: &str) -> Option<String> {
+    let manifest: toml::Table = cargo_toml.parse().ok()?;
+    manifest.get("package")?.get("name")?.as_str().map(str::to_string)
 }
 
 fn file_stem(path: &Path) -> String {

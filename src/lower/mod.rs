@@ -109,7 +109,8 @@ pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>)
         prompts: settings.prompts.clone(),
         groups,
     };
-    if api.tools().next().is_none() {
+    // A spec that failed to load has its own error; "no tools" would only mislead.
+    if api.tools().next().is_none() && !document.diagnostics.iter().any(Diagnostic::is_error) {
         diagnostics.push(Diagnostic::warning(
             "#/paths",
             "the spec gives no tools",
