@@ -197,8 +197,10 @@ pub fn invalid_arguments(tool: &ToolSpec, violations: &[Violation]) -> CallToolR
 /// The tool result of a call that failed inside this server (a bug, logged): nothing more is known,
 /// and whether the request reached the API is unknown.
 pub fn internal_error(tool: &ToolSpec) -> CallToolResult {
-    let retry = if tool.idempotent { "Trying again is safe." } else { "Check whether it was applied before trying again." };
-    let text = format!("The server failed while handling `{}`; the failure is logged for its operator. {retry}", tool.name);
+    let retry =
+        if tool.idempotent { "Trying again is safe." } else { "Check whether it was applied before trying again." };
+    let text =
+        format!("The server failed while handling `{}`; the failure is logged for its operator. {retry}", tool.name);
     CallToolResult::error(vec![ContentBlock::text(text)])
 }
 
@@ -379,7 +381,16 @@ mod tests {
         redact(&mut body);
         let errors = api_errors(&body).join("\n");
         let text = format!("{errors}\n{}", excerpt(b"", Some(&body)));
-        for leaked in ["sk_live", "hunter2", "ann@example.com", "1980-04-02", "412 345 678", "9876 5432", "ann.lee@", "02/04/1980"] {
+        for leaked in [
+            "sk_live",
+            "hunter2",
+            "ann@example.com",
+            "1980-04-02",
+            "412 345 678",
+            "9876 5432",
+            "ann.lee@",
+            "02/04/1980",
+        ] {
             assert!(!text.contains(leaked), "{leaked} leaked: {text}");
         }
         assert!(errors.contains("starts_at: is taken"), "{errors}");

@@ -199,7 +199,8 @@ impl McpServer {
 /// short and plain, else a new one, which then replaces the caller's in the headers.
 fn adopt_request_id(headers: &mut Vec<(String, String)>) -> String {
     let plain = |id: &str| {
-        (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        (1..=64).contains(&id.len())
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
     };
     let new_id = || format!("{:016x}", fastrand::u64(..));
     match headers.iter_mut().find(|(name, _)| name.eq_ignore_ascii_case("x-request-id")) {

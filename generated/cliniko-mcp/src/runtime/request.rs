@@ -214,16 +214,19 @@ impl UpstreamRequest {
             if HeaderName::from_bytes(name.as_bytes()).is_err() || HeaderValue::from_str(value).is_err() || !printable {
                 problems.push(Violation {
                     path: name.clone(),
-                    message: "a header value must be printable ASCII text without line breaks or control characters".into(),
+                    message: "a header value must be printable ASCII text without line breaks or control characters"
+                        .into(),
                 });
             }
         }
         for (name, value) in &self.cookies {
-            let plain = |text: &str| text.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'"' | b'\\'));
+            let plain =
+                |text: &str| text.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'"' | b'\\'));
             if !plain(name) || !plain(value) {
                 problems.push(Violation {
                     path: name.clone(),
-                    message: "a cookie value must be printable ASCII without spaces, `;`, `,`, quotes or backslashes".into(),
+                    message: "a cookie value must be printable ASCII without spaces, `;`, `,`, quotes or backslashes"
+                        .into(),
                 });
             }
         }

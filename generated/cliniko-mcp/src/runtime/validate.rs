@@ -738,7 +738,12 @@ mod tests {
     fn date_times_at_the_edge_of_the_calendar_are_refused_not_a_panic() {
         let schema = object(json!({"at": {"type": "string", "format": "date-time"}}), &[]);
         let (violations, _) = check(schema.clone(), json!({"at": "9999-12-31T23:59:59-01:00"}));
-        assert_eq!(violations, ["at: \"9999-12-31T23:59:59-01:00\" is out of the range of dates the API accepts, e.g. \"2025-09-05T10:00:00Z\""]);
+        assert_eq!(
+            violations,
+            [
+                "at: \"9999-12-31T23:59:59-01:00\" is out of the range of dates the API accepts, e.g. \"2025-09-05T10:00:00Z\""
+            ]
+        );
         let (violations, value) = check(schema, json!({"at": "0000-01-01T00:00:00+01:00"}));
         assert!(violations.len() == 1 || value["at"].is_string(), "{violations:?}");
     }

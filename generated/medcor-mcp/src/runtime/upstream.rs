@@ -104,7 +104,10 @@ enum TokenState {
 /// The outcome of one attempt.
 enum Attempt {
     Answered(UpstreamResponse),
-    Failed { detail: String, sent: bool },
+    Failed {
+        detail: String,
+        sent: bool,
+    },
     /// The request could not be built from the call's values; nothing was sent.
     Unsendable(String),
 }
@@ -317,7 +320,9 @@ impl Upstream {
         for (name, value) in &request.headers {
             match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
                 (Ok(name), Ok(value)) => builder = builder.header(name, value),
-                _ => return Ok(Attempt::Unsendable(format!("header `{name}` has a value that cannot be sent in HTTP"))),
+                _ => {
+                    return Ok(Attempt::Unsendable(format!("header `{name}` has a value that cannot be sent in HTTP")));
+                }
             }
         }
         if !query.is_empty() {
@@ -400,7 +405,9 @@ async fn fetch_token(builder: reqwest::RequestBuilder) -> Result<(String, Durati
     let response = read(response, MAX_TOKEN_RESPONSE_BYTES).await?;
     let status = response.status;
     if response.truncated {
-        return Err(format!("the token endpoint answered HTTP {status} with more than {MAX_TOKEN_RESPONSE_BYTES} bytes"));
+        return Err(format!(
+            "the token endpoint answered HTTP {status} with more than {MAX_TOKEN_RESPONSE_BYTES} bytes"
+        ));
     }
     let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
     let value = body.get("access_token").and_then(serde_json::Value::as_str).filter(|_| status.is_success());
@@ -499,7 +506,9 @@ pub fn retry_after(headers: &HeaderMap) -> Option<u64> {
         }
         if let Ok(date) = httpdate::parse_http_date(value) {
             // The date has one-second resolution: wait until it has certainly passed.
-            let wait = date.duration_since(now).map_or(0, |wait| wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0)));
+            let wait = date
+                .duration_since(now)
+                .map_or(0, |wait| wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0)));
             return Some(wait.min(MAX_RETRY_AFTER_S));
         }
     }

@@ -11,10 +11,10 @@ use std::task::{Context, Poll};
 use rmcp::ServiceExt;
 use tokio::io::AsyncWrite;
 use tokio_util::sync::CancellationToken;
+use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::Layer;
 
 use super::config::{Config, ConfigProblem};
 use super::descriptor::{ApiDescriptor, ToolSpec};
@@ -249,9 +249,9 @@ async fn healthcheck(listen: SocketAddr) -> Result<(), String> {
 /// `RUST_LOG` chooses the levels, but never lets [`QUIET_DEPENDENCIES`] log below `info`.
 fn init_logging() {
     let chosen = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let caps = QUIET_DEPENDENCIES
-        .iter()
-        .fold(Targets::new().with_default(LevelFilter::TRACE), |caps, target| caps.with_target(*target, LevelFilter::INFO));
+    let caps = QUIET_DEPENDENCIES.iter().fold(Targets::new().with_default(LevelFilter::TRACE), |caps, target| {
+        caps.with_target(*target, LevelFilter::INFO)
+    });
     let filter = chosen.and(caps);
     let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let layer = if std::env::var("LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json")) {

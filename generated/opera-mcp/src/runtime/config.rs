@@ -305,7 +305,10 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
                 self.problem(var, format!("`{text}` is not an http:// or https:// URL with a host"));
             }
             Ok(url) if !url.username().is_empty() || url.password().is_some() => {
-                self.problem(var, "holds a user name or password: give credentials in their own variables, not in the URL");
+                self.problem(
+                    var,
+                    "holds a user name or password: give credentials in their own variables, not in the URL",
+                );
             }
             Ok(url) if url.query().is_some() || url.fragment().is_some() => {
                 self.problem(var, "must not have a query (`?`) or fragment (`#`)");
@@ -345,7 +348,10 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
                 Ok(rate) if rate == 0.0 || (RATE_RANGE.0..=RATE_RANGE.1).contains(&rate) => rate,
                 _ => {
                     let (low, high) = RATE_RANGE;
-                    self.problem(var, format!("`{text}` is not a rate in requests per second: 0 for none, or {low} to {high}"));
+                    self.problem(
+                        var,
+                        format!("`{text}` is not a rate in requests per second: 0 for none, or {low} to {high}"),
+                    );
                     default
                 }
             },

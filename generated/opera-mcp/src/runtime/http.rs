@@ -103,7 +103,10 @@ impl HttpOptions {
     }
 
     /// Reads the `MCP_*` settings through `lookup`, naming every bad one.
-    pub fn from_lookup(listen: SocketAddr, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Vec<ConfigProblem>> {
+    pub fn from_lookup(
+        listen: SocketAddr,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, Vec<ConfigProblem>> {
         let mut reader = Reader::new(lookup);
         let metrics_listen = reader.optional("MCP_METRICS_LISTEN").and_then(|text| match text.parse() {
             Ok(address) => Some(address),
@@ -206,12 +209,14 @@ pub async fn serve(server: McpServer, options: HttpOptions) -> Result<(), String
     if options.metrics_listen.is_none() {
         router = router.merge(metrics_router(server.clone()));
     }
-    let listener =
-        TcpListener::bind(options.listen).await.map_err(|error| format!("cannot listen on {}: {error}", options.listen))?;
+    let listener = TcpListener::bind(options.listen)
+        .await
+        .map_err(|error| format!("cannot listen on {}: {error}", options.listen))?;
     tracing::info!(address = %options.listen, stateless = options.stateless, "serving MCP over HTTP at /mcp");
     let stop_accepting = CancellationToken::new();
     if let Some(address) = options.metrics_listen {
-        let metrics = TcpListener::bind(address).await.map_err(|error| format!("cannot listen on {address}: {error}"))?;
+        let metrics =
+            TcpListener::bind(address).await.map_err(|error| format!("cannot listen on {address}: {error}"))?;
         tokio::spawn(accept(metrics, metrics_router(server.clone()), options.clone(), stop_accepting.clone()));
     }
     tokio::spawn(housekeeping(guard, end_sessions.clone()));
