@@ -324,6 +324,9 @@ pub struct Field {
     pub location: Location,
     /// Whether the caller must give it.
     pub required: bool,
+    /// Whether an explicit `null` is sent as such (a JSON body field the API lets callers clear);
+    /// a field left out is not sent at all.
+    pub nullable: bool,
     /// The Rust type of the value.
     pub ty: FieldType,
     /// Sent when the caller gives nothing (a required parameter with a default).

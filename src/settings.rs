@@ -24,6 +24,8 @@ pub struct Settings {
     pub exclude: BTreeSet<String>,
     /// Tool-name overrides by operationId.
     pub tool_names: BTreeMap<String, String>,
+    /// Annotation overrides by tool name (or operationId): hints a client shows or acts on.
+    pub annotations: BTreeMap<String, AnnotationSettings>,
     /// Environment-variable names for credentials, by role (`username`, `password`, `token`,
     /// `api_key`, `client_id`, `client_secret`, `token_url`, `scope`). An empty name means the
     /// credential is not used (Cliniko's empty Basic password).
@@ -57,6 +59,19 @@ pub struct Settings {
     pub prompts: Vec<crate::ir::Prompt>,
     /// The generator version written into `@generated` headers (fixed in tests).
     pub generator_version: String,
+}
+
+/// Overrides of a tool's annotations; what is not given keeps the default the method implies
+/// (GET read-only; PUT and DELETE destructive and idempotent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnnotationSettings {
+    /// The tool changes nothing.
+    pub read_only: Option<bool>,
+    /// The tool may delete or overwrite data.
+    pub destructive: Option<bool>,
+    /// Calling twice has the effect of calling once.
+    pub idempotent: Option<bool>,
 }
 
 /// Client-side rate limit.
@@ -103,6 +118,7 @@ impl Settings {
             title: None,
             exclude: BTreeSet::new(),
             tool_names: BTreeMap::new(),
+            annotations: BTreeMap::new(),
             credential_env: BTreeMap::new(),
             inject: BTreeMap::new(),
             oauth2_token_operation: None,
@@ -200,6 +216,9 @@ pub struct ApiEntry {
     /// Tool-name overrides by operationId.
     #[serde(default)]
     pub tool_names: BTreeMap<String, String>,
+    /// Annotation overrides by tool name or operationId.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, AnnotationSettings>,
     /// Credential environment-variable names by role.
     #[serde(default)]
     pub credentials: BTreeMap<String, String>,
@@ -282,6 +301,7 @@ impl ProjectConfig {
                     settings.with_oauth2_token_operation(operation);
                 }
                 settings.tool_names = entry.tool_names.clone();
+                settings.annotations = entry.annotations.clone();
                 settings.max_schema_depth = entry.max_schema_depth.unwrap_or(DEFAULT_MAX_SCHEMA_DEPTH);
                 settings.id_fields.clone_from(&entry.id_fields);
                 if let Some(rate_limit) = entry.rate_limit {

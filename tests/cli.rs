@@ -173,3 +173,27 @@ fn inspect_lists_tools_size_and_warnings() {
     );
     assert!(report.contains("9 tools; tool list") && report.contains("0 errors, 0 warnings"), "{report}");
 }
+
+#[test]
+fn annotations_follow_the_method_and_settings_override_them() {
+    let dir = project();
+    let toml = dir.path().join("mcpgen.toml");
+    let settings = std::fs::read_to_string(&toml).expect("read");
+    let overrides = "annotations = { cancel_booking = { destructive = true }, get_me = { idempotent = false }, no_such_tool = { read_only = true } }\n";
+    std::fs::write(&toml, format!("{settings}{overrides}")).expect("write");
+    let output = mcpgen(dir.path(), &["generate"]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("annotations for `no_such_tool`"), "{}", text(&output));
+    let tools = |module: &str| {
+        std::fs::read_to_string(dir.path().join(format!("generated/calcom-mcp/src/tools/{module}.rs"))).expect("read")
+    };
+    let hints = |module: &str, tool: &str| {
+        let text = tools(module);
+        let at = text.find(&format!("name: \"{tool}\"")).expect("tool");
+        let spec = &text[at..at + text[at..].find("build:").expect("end of spec")];
+        ["read_only", "destructive", "idempotent"].map(|hint| spec.contains(&format!("{hint}: true")))
+    };
+    assert_eq!(hints("bookings", "cancel_booking"), [false, true, false], "a POST made destructive by settings");
+    assert_eq!(hints("bookings", "get_booking"), [true, false, true], "GET: read-only and idempotent");
+    assert_eq!(hints("me", "get_me"), [true, false, false], "an override of one hint keeps the others");
+}

@@ -194,6 +194,13 @@ fn struct_field(field: &Field) -> TokenStream {
     let doc = doc_attrs(&text);
     if field.required {
         quote! { #doc #rename pub #name: #ty, }
+    } else if field.nullable {
+        // Left out: not sent; `null`: sent as null, which clears the field.
+        quote! {
+            #doc #rename
+            #[serde(default, deserialize_with = "crate::runtime::present")]
+            pub #name: ::std::option::Option<::std::option::Option<#ty>>,
+        }
     } else {
         quote! { #doc #rename #[serde(default)] pub #name: ::std::option::Option<#ty>, }
     }

@@ -1,7 +1,7 @@
 //! From the validation schema to what `tools/list` advertises: format rules written into the
 //! descriptions (so models get values right the first time), and the validator's markers removed.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// Example ID used in descriptions and messages: above 2^53, so exact only as a string.
 pub const EXAMPLE_ID: &str = "1752849161776013508";
@@ -54,9 +54,22 @@ fn hint(map: &Map<String, Value>) -> Option<String> {
 }
 
 /// The schema without the validator's markers: no `nullable`, `x-` keywords or `readOnly`
-/// properties (a read-only property is not an input).
+/// properties (a read-only property is not an input). A nullable value with a type is published
+/// as `anyOf: [<the value>, {type: null}]` (its description kept beside), which JSON Schema, and
+/// so every major model provider, reads as "this, or null".
 pub fn advertised(schema: &Value) -> Value {
     match schema {
+        Value::Object(map) if map.get("nullable") == Some(&Value::Bool(true)) && map.contains_key("type") => {
+            let mut value = map.clone();
+            value.remove("nullable");
+            let description = value.remove("description");
+            let mut out = Map::new();
+            if let Some(description) = description {
+                out.insert("description".into(), description);
+            }
+            out.insert("anyOf".into(), json!([advertised(&Value::Object(value)), {"type": "null"}]));
+            Value::Object(out)
+        }
         Value::Object(map) => {
             let mut out = Map::new();
             for (key, value) in map {
@@ -118,7 +131,24 @@ mod tests {
         }, "required": ["patient"]});
         assert_eq!(
             advertised(&schema),
-            json!({"type": "object", "properties": {"patient": {"type": "string", "enum": ["x-id"]}}, "required": ["patient"]})
+            json!({"type": "object", "properties": {
+                "patient": {"anyOf": [{"type": "string", "enum": ["x-id"]}, {"type": "null"}]}
+            }, "required": ["patient"]})
+        );
+    }
+
+    #[test]
+    fn nullable_values_are_published_as_this_or_null() {
+        let schema = json!({"type": "object", "properties": {
+            "email": {"type": "string", "format": "email", "nullable": true, "description": "Contact."},
+            "any": {"nullable": true}
+        }});
+        assert_eq!(
+            advertised(&schema)["properties"],
+            json!({
+                "email": {"description": "Contact.", "anyOf": [{"type": "string", "format": "email"}, {"type": "null"}]},
+                "any": {}
+            })
         );
     }
 

@@ -70,6 +70,25 @@ pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>)
     name_tools(&mut lowered, settings);
     for (_, tool) in &mut lowered {
         tool.cacheable = tool.method == Method::Get && settings.cache.tools.contains(&tool.name);
+        let by_id = tool.operation_id.as_ref().and_then(|id| settings.annotations.get(id));
+        if let Some(overrides) = settings.annotations.get(&tool.name).or(by_id) {
+            let annotations = &mut tool.annotations;
+            annotations.read_only = overrides.read_only.unwrap_or(annotations.read_only);
+            annotations.destructive = overrides.destructive.unwrap_or(annotations.destructive);
+            annotations.idempotent = overrides.idempotent.unwrap_or(annotations.idempotent);
+        }
+    }
+    for key in settings.annotations.keys() {
+        let known = lowered.iter().any(|(_, tool)| &tool.name == key || tool.operation_id.as_ref() == Some(key));
+        if !known {
+            diagnostics.push(Diagnostic::warning(
+                "#/paths",
+                format!(
+                    "settings give annotations for `{key}`, which is neither a tool nor an operationId of this API"
+                ),
+                "key `annotations` in mcpgen.toml by tool name (see `mcpgen inspect`) or operationId",
+            ));
+        }
     }
     for name in &settings.cache.tools {
         if !lowered.iter().any(|(_, tool)| &tool.name == name && tool.method == Method::Get) {

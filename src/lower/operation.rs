@@ -209,7 +209,8 @@ pub fn lower<'a>(
             args_type: String::new(),
             annotations: Annotations {
                 read_only: input.method.is_read_only(),
-                destructive: input.method == Method::Delete,
+                // PUT replaces the resource, DELETE removes it: both can destroy data.
+                destructive: matches!(input.method, Method::Put | Method::Delete),
                 idempotent: input.method.is_idempotent(),
             },
             path_parts,
@@ -275,7 +276,8 @@ fn lower_body<'a>(
                 let required = body.required && property.required && !nullable;
                 let field = new_field(&property.name, Location::Body, required, ty, used_inputs, rust_names);
                 properties.insert(field.input_name.clone(), schema);
-                fields.push(Field { description, ..field });
+                let nullable = nullable && media == BodyMedia::Json;
+                fields.push(Field { description, nullable, ..field });
             }
             BodyShape::Properties
         }
@@ -328,6 +330,7 @@ fn new_field(
         wire_name: wire_name.to_string(),
         location,
         required,
+        nullable: false,
         ty,
         default: None,
         explode: true,

@@ -16,6 +16,6 @@ pub mod validate;
 
 pub use cli::main;
 pub use descriptor::{
-    ApiDescriptor, AuthSpec, InjectedSpec, ParamLocation, PromptSpec, ShardSpec, ToolArgs, ToolSpec, build,
+    ApiDescriptor, AuthSpec, InjectedSpec, ParamLocation, PromptSpec, ShardSpec, ToolArgs, ToolSpec, build, present,
 };
 pub use request::UpstreamRequest;

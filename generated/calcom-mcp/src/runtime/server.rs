@@ -170,7 +170,7 @@ impl McpServer {
         let path_params = upstream_request.path_params.clone();
         let call = CallContext { api: self.api, tool: spec, path_params: &path_params };
         let policy = CallPolicy {
-            idempotent: spec.idempotent,
+            idempotent: spec.retry_safe(),
             idempotency_key: spec.idempotency_key,
             cacheable: spec.cacheable,
             operation: spec.name,

@@ -263,7 +263,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         method: "POST",
         path: "/v2/bookings/{bookingUid}/cancel",
         read_only: false,
-        destructive: false,
+        destructive: true,
         idempotent: false,
         idempotency_key: ::std::option::Option::None,
         cacheable: false,

@@ -13,8 +13,10 @@ pub struct CancelAttendeeArgs {
     /// Body field `cancellation_reason`.
     pub cancellation_reason: i64,
     /// Body field `cancellation_note`.
-    #[serde(default)]
-    pub cancellation_note: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub cancellation_note: ::std::option::Option<
+        ::std::option::Option<::std::string::String>,
+    >,
     /// Body field `apply_to_repeats`.
     #[serde(default)]
     pub apply_to_repeats: ::std::option::Option<bool>,
@@ -81,12 +83,12 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "cancel_attendee",
         title: ::std::option::Option::Some("Cancel attendee"),
         description: "Cancel attendee",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Attendee ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"cancellation_reason\":{\"type\":\"integer\",\"enum\":[10,20,30,31,40,50,60],\"description\":\"10 feeling better, 20 condition worse, 30 sick, 31 COVID-19 related, 40 away, 50 other, 60 work\"},\"cancellation_note\":{\"type\":\"string\"},\"apply_to_repeats\":{\"type\":\"boolean\"}},\"additionalProperties\":false,\"required\":[\"id\",\"cancellation_reason\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Attendee ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"cancellation_reason\":{\"type\":\"integer\",\"enum\":[10,20,30,31,40,50,60],\"description\":\"10 feeling better, 20 condition worse, 30 sick, 31 COVID-19 related, 40 away, 50 other, 60 work\"},\"cancellation_note\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"apply_to_repeats\":{\"type\":\"boolean\"}},\"additionalProperties\":false,\"required\":[\"id\",\"cancellation_reason\"]}",
         validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Attendee ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"cancellation_reason\":{\"type\":\"integer\",\"enum\":[10,20,30,31,40,50,60],\"description\":\"10 feeling better, 20 condition worse, 30 sick, 31 COVID-19 related, 40 away, 50 other, 60 work\"},\"cancellation_note\":{\"type\":\"string\",\"nullable\":true},\"apply_to_repeats\":{\"type\":\"boolean\"}},\"additionalProperties\":false,\"required\":[\"id\",\"cancellation_reason\"]}",
         method: "PATCH",
         path: "/attendees/{id}/cancel",
         read_only: false,
-        destructive: false,
+        destructive: true,
         idempotent: false,
         idempotency_key: ::std::option::Option::None,
         cacheable: false,

@@ -29,29 +29,35 @@ pub struct CreatePatientArgs {
     /// Body field `last_name`.
     pub last_name: ::std::string::String,
     /// Body field `title`.
-    #[serde(default)]
-    pub title: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub title: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `preferred_first_name`.
-    #[serde(default)]
-    pub preferred_first_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub preferred_first_name: ::std::option::Option<
+        ::std::option::Option<::std::string::String>,
+    >,
     /// Body field `date_of_birth`.
-    #[serde(default)]
-    pub date_of_birth: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub date_of_birth: ::std::option::Option<
+        ::std::option::Option<::std::string::String>,
+    >,
     /// Body field `email`.
-    #[serde(default)]
-    pub email: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub email: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `sex`.
-    #[serde(default)]
-    pub sex: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub sex: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `gender_identity`.
-    #[serde(default)]
-    pub gender_identity: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub gender_identity: ::std::option::Option<
+        ::std::option::Option<::std::string::String>,
+    >,
     /// Body field `notes`.
-    #[serde(default)]
-    pub notes: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub notes: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `occupation`.
-    #[serde(default)]
-    pub occupation: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub occupation: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `patient_phone_numbers`.
     #[serde(default)]
     pub patient_phone_numbers: ::std::option::Option<
@@ -61,26 +67,26 @@ pub struct CreatePatientArgs {
     #[serde(default)]
     pub reminder_type: ::std::option::Option<::std::string::String>,
     /// Body field `accepted_privacy_policy`.
-    #[serde(default)]
-    pub accepted_privacy_policy: ::std::option::Option<bool>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub accepted_privacy_policy: ::std::option::Option<::std::option::Option<bool>>,
     /// Body field `address_1`.
-    #[serde(default)]
-    pub address_1: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub address_1: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `address_2`.
-    #[serde(default)]
-    pub address_2: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub address_2: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `city`.
-    #[serde(default)]
-    pub city: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub city: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `state`.
-    #[serde(default)]
-    pub state: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub state: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `post_code`.
-    #[serde(default)]
-    pub post_code: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub post_code: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `country`.
-    #[serde(default)]
-    pub country: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub country: ::std::option::Option<::std::option::Option<::std::string::String>>,
 }
 
 impl crate::runtime::ToolArgs for CreatePatientArgs {
@@ -229,29 +235,35 @@ pub struct UpdatePatientArgs {
     /// Body field `last_name`.
     pub last_name: ::std::string::String,
     /// Body field `title`.
-    #[serde(default)]
-    pub title: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub title: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `preferred_first_name`.
-    #[serde(default)]
-    pub preferred_first_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub preferred_first_name: ::std::option::Option<
+        ::std::option::Option<::std::string::String>,
+    >,
     /// Body field `date_of_birth`.
-    #[serde(default)]
-    pub date_of_birth: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub date_of_birth: ::std::option::Option<
+        ::std::option::Option<::std::string::String>,
+    >,
     /// Body field `email`.
-    #[serde(default)]
-    pub email: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub email: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `sex`.
-    #[serde(default)]
-    pub sex: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub sex: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `gender_identity`.
-    #[serde(default)]
-    pub gender_identity: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub gender_identity: ::std::option::Option<
+        ::std::option::Option<::std::string::String>,
+    >,
     /// Body field `notes`.
-    #[serde(default)]
-    pub notes: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub notes: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `occupation`.
-    #[serde(default)]
-    pub occupation: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub occupation: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `patient_phone_numbers`.
     #[serde(default)]
     pub patient_phone_numbers: ::std::option::Option<
@@ -261,26 +273,26 @@ pub struct UpdatePatientArgs {
     #[serde(default)]
     pub reminder_type: ::std::option::Option<::std::string::String>,
     /// Body field `accepted_privacy_policy`.
-    #[serde(default)]
-    pub accepted_privacy_policy: ::std::option::Option<bool>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub accepted_privacy_policy: ::std::option::Option<::std::option::Option<bool>>,
     /// Body field `address_1`.
-    #[serde(default)]
-    pub address_1: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub address_1: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `address_2`.
-    #[serde(default)]
-    pub address_2: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub address_2: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `city`.
-    #[serde(default)]
-    pub city: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub city: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `state`.
-    #[serde(default)]
-    pub state: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub state: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `post_code`.
-    #[serde(default)]
-    pub post_code: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub post_code: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `country`.
-    #[serde(default)]
-    pub country: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub country: ::std::option::Option<::std::option::Option<::std::string::String>>,
 }
 
 impl crate::runtime::ToolArgs for UpdatePatientArgs {
@@ -357,7 +369,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         method: "POST",
         path: "/patients/{id}/archive",
         read_only: false,
-        destructive: false,
+        destructive: true,
         idempotent: false,
         idempotency_key: ::std::option::Option::None,
         cacheable: false,
@@ -368,7 +380,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "create_patient",
         title: ::std::option::Option::Some("Create patient"),
         description: "Create patient",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},\"preferred_first_name\":{\"type\":\"string\"},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"sex\":{\"type\":\"string\"},\"gender_identity\":{\"type\":\"string\"},\"notes\":{\"type\":\"string\"},\"occupation\":{\"type\":\"string\"},\"patient_phone_numbers\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"number\":{\"type\":\"string\"},\"phone_type\":{\"type\":\"string\",\"enum\":[\"Mobile\",\"Home\",\"Work\",\"Fax\",\"Other\"]}}}},\"reminder_type\":{\"type\":\"string\",\"enum\":[\"SMS\",\"Email\",\"SMS & Email\",\"None\"]},\"accepted_privacy_policy\":{\"type\":\"boolean\"},\"address_1\":{\"type\":\"string\"},\"address_2\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"post_code\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"}},\"additionalProperties\":false,\"required\":[\"first_name\",\"last_name\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"title\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"preferred_first_name\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"date_of_birth\":{\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\",\"anyOf\":[{\"type\":\"string\",\"format\":\"date\"},{\"type\":\"null\"}]},\"email\":{\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\",\"anyOf\":[{\"type\":\"string\",\"format\":\"email\"},{\"type\":\"null\"}]},\"sex\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"gender_identity\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"notes\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"occupation\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"patient_phone_numbers\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"number\":{\"type\":\"string\"},\"phone_type\":{\"type\":\"string\",\"enum\":[\"Mobile\",\"Home\",\"Work\",\"Fax\",\"Other\"]}}}},\"reminder_type\":{\"type\":\"string\",\"enum\":[\"SMS\",\"Email\",\"SMS & Email\",\"None\"]},\"accepted_privacy_policy\":{\"anyOf\":[{\"type\":\"boolean\"},{\"type\":\"null\"}]},\"address_1\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"address_2\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"city\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"state\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"post_code\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"country\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]}},\"additionalProperties\":false,\"required\":[\"first_name\",\"last_name\"]}",
         validation: "{\"type\":\"object\",\"properties\":{\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"title\":{\"type\":\"string\",\"nullable\":true},\"preferred_first_name\":{\"type\":\"string\",\"nullable\":true},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"nullable\":true,\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"nullable\":true,\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"sex\":{\"type\":\"string\",\"nullable\":true},\"gender_identity\":{\"type\":\"string\",\"nullable\":true},\"notes\":{\"type\":\"string\",\"nullable\":true},\"occupation\":{\"type\":\"string\",\"nullable\":true},\"patient_phone_numbers\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"number\":{\"type\":\"string\"},\"phone_type\":{\"type\":\"string\",\"enum\":[\"Mobile\",\"Home\",\"Work\",\"Fax\",\"Other\"]}}}},\"reminder_type\":{\"type\":\"string\",\"enum\":[\"SMS\",\"Email\",\"SMS & Email\",\"None\"]},\"accepted_privacy_policy\":{\"type\":\"boolean\",\"nullable\":true},\"address_1\":{\"type\":\"string\",\"nullable\":true},\"address_2\":{\"type\":\"string\",\"nullable\":true},\"city\":{\"type\":\"string\",\"nullable\":true},\"state\":{\"type\":\"string\",\"nullable\":true},\"post_code\":{\"type\":\"string\",\"nullable\":true},\"country\":{\"type\":\"string\",\"nullable\":true}},\"additionalProperties\":false,\"required\":[\"first_name\",\"last_name\"]}",
         method: "POST",
         path: "/patients",
@@ -416,7 +428,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "update_patient",
         title: ::std::option::Option::Some("Update patient"),
         description: "Update patient",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},\"preferred_first_name\":{\"type\":\"string\"},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"sex\":{\"type\":\"string\"},\"gender_identity\":{\"type\":\"string\"},\"notes\":{\"type\":\"string\"},\"occupation\":{\"type\":\"string\"},\"patient_phone_numbers\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"number\":{\"type\":\"string\"},\"phone_type\":{\"type\":\"string\",\"enum\":[\"Mobile\",\"Home\",\"Work\",\"Fax\",\"Other\"]}}}},\"reminder_type\":{\"type\":\"string\",\"enum\":[\"SMS\",\"Email\",\"SMS & Email\",\"None\"]},\"accepted_privacy_policy\":{\"type\":\"boolean\"},\"address_1\":{\"type\":\"string\"},\"address_2\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"post_code\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"}},\"additionalProperties\":false,\"required\":[\"id\",\"first_name\",\"last_name\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"title\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"preferred_first_name\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"date_of_birth\":{\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\",\"anyOf\":[{\"type\":\"string\",\"format\":\"date\"},{\"type\":\"null\"}]},\"email\":{\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\",\"anyOf\":[{\"type\":\"string\",\"format\":\"email\"},{\"type\":\"null\"}]},\"sex\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"gender_identity\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"notes\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"occupation\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"patient_phone_numbers\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"number\":{\"type\":\"string\"},\"phone_type\":{\"type\":\"string\",\"enum\":[\"Mobile\",\"Home\",\"Work\",\"Fax\",\"Other\"]}}}},\"reminder_type\":{\"type\":\"string\",\"enum\":[\"SMS\",\"Email\",\"SMS & Email\",\"None\"]},\"accepted_privacy_policy\":{\"anyOf\":[{\"type\":\"boolean\"},{\"type\":\"null\"}]},\"address_1\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"address_2\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"city\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"state\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"post_code\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"country\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]}},\"additionalProperties\":false,\"required\":[\"id\",\"first_name\",\"last_name\"]}",
         validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"Patient ID. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"title\":{\"type\":\"string\",\"nullable\":true},\"preferred_first_name\":{\"type\":\"string\",\"nullable\":true},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"nullable\":true,\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"nullable\":true,\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"sex\":{\"type\":\"string\",\"nullable\":true},\"gender_identity\":{\"type\":\"string\",\"nullable\":true},\"notes\":{\"type\":\"string\",\"nullable\":true},\"occupation\":{\"type\":\"string\",\"nullable\":true},\"patient_phone_numbers\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"number\":{\"type\":\"string\"},\"phone_type\":{\"type\":\"string\",\"enum\":[\"Mobile\",\"Home\",\"Work\",\"Fax\",\"Other\"]}}}},\"reminder_type\":{\"type\":\"string\",\"enum\":[\"SMS\",\"Email\",\"SMS & Email\",\"None\"]},\"accepted_privacy_policy\":{\"type\":\"boolean\",\"nullable\":true},\"address_1\":{\"type\":\"string\",\"nullable\":true},\"address_2\":{\"type\":\"string\",\"nullable\":true},\"city\":{\"type\":\"string\",\"nullable\":true},\"state\":{\"type\":\"string\",\"nullable\":true},\"post_code\":{\"type\":\"string\",\"nullable\":true},\"country\":{\"type\":\"string\",\"nullable\":true}},\"additionalProperties\":false,\"required\":[\"id\",\"first_name\",\"last_name\"]}",
         method: "PATCH",
         path: "/patients/{id}",

@@ -13,8 +13,8 @@ pub struct CreateUnavailableBlockArgs {
     /// Body field `ends_at`.
     pub ends_at: ::std::string::String,
     /// Body field `notes`.
-    #[serde(default)]
-    pub notes: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub notes: ::std::option::Option<::std::option::Option<::std::string::String>>,
 }
 
 impl crate::runtime::ToolArgs for CreateUnavailableBlockArgs {
@@ -39,7 +39,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "create_unavailable_block",
         title: ::std::option::Option::Some("Create unavailable block"),
         description: "Create unavailable block\n\nBlocks a practitioner's time at a business so nothing can be booked in it.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"starts_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"ends_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"notes\":{\"type\":\"string\"}},\"additionalProperties\":false,\"required\":[\"business_id\",\"practitioner_id\",\"starts_at\",\"ends_at\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"starts_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"ends_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"notes\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]}},\"additionalProperties\":false,\"required\":[\"business_id\",\"practitioner_id\",\"starts_at\",\"ends_at\"]}",
         validation: "{\"type\":\"object\",\"properties\":{\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"starts_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"ends_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"notes\":{\"type\":\"string\",\"nullable\":true}},\"additionalProperties\":false,\"required\":[\"business_id\",\"practitioner_id\",\"starts_at\",\"ends_at\"]}",
         method: "POST",
         path: "/unavailable_blocks",

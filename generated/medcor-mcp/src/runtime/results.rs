@@ -141,7 +141,7 @@ pub fn from_response(call: &CallContext<'_>, response: UpstreamResponse) -> Call
 
 /// The tool result when no response came back.
 pub fn from_error(call: &CallContext<'_>, error: UpstreamError) -> CallToolResult {
-    let retry = if call.tool.idempotent {
+    let retry = if call.tool.retry_safe() {
         "Trying again is safe."
     } else {
         "The request may or may not have been applied: check (for example by listing) before trying again."
@@ -198,7 +198,7 @@ pub fn invalid_arguments(tool: &ToolSpec, violations: &[Violation]) -> CallToolR
 /// and whether the request reached the API is unknown.
 pub fn internal_error(tool: &ToolSpec) -> CallToolResult {
     let retry =
-        if tool.idempotent { "Trying again is safe." } else { "Check whether it was applied before trying again." };
+        if tool.retry_safe() { "Trying again is safe." } else { "Check whether it was applied before trying again." };
     let text =
         format!("The server failed while handling `{}`; the failure is logged for its operator. {retry}", tool.name);
     CallToolResult::error(vec![ContentBlock::text(text)])
@@ -234,7 +234,7 @@ fn hint(call: &CallContext<'_>, status: u16, retry_after: Option<u64>) -> String
             Some(seconds) => format!("Too many requests: wait {} before calling again.", wait_in_words(seconds)),
             None => "Too many requests: wait a few seconds before calling again.".into(),
         },
-        500..=599 if call.tool.idempotent => "The API failed; this call is safe to retry in a moment.".into(),
+        500..=599 if call.tool.retry_safe() => "The API failed; this call is safe to retry in a moment.".into(),
         500..=599 => "The API failed. The request may or may not have been applied, so it is not safe to repeat blindly: check first (for example by listing).".into(),
         _ => "Check the arguments and try again.".into(),
     }

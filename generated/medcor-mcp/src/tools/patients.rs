@@ -11,14 +11,14 @@ pub struct PatientsCreateArgs {
     /// Body field `date_of_birth`.
     pub date_of_birth: ::std::string::String,
     /// Body field `email`.
-    #[serde(default)]
-    pub email: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub email: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `phone`.
     #[serde(default)]
     pub phone: ::std::option::Option<::std::string::String>,
     /// Body field `gender`.
-    #[serde(default)]
-    pub gender: ::std::option::Option<::serde_json::Value>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub gender: ::std::option::Option<::std::option::Option<::serde_json::Value>>,
     /// Tenant the row belongs to.
     ///
     /// Body field `tenant`.
@@ -114,14 +114,14 @@ pub struct PatientsPartialUpdateArgs {
     #[serde(default)]
     pub date_of_birth: ::std::option::Option<::std::string::String>,
     /// Body field `email`.
-    #[serde(default)]
-    pub email: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub email: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `phone`.
     #[serde(default)]
     pub phone: ::std::option::Option<::std::string::String>,
     /// Body field `gender`.
-    #[serde(default)]
-    pub gender: ::std::option::Option<::serde_json::Value>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub gender: ::std::option::Option<::std::option::Option<::serde_json::Value>>,
     /// Tenant the row belongs to.
     ///
     /// Body field `tenant`.
@@ -187,7 +187,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "patients_create",
         title: ::std::option::Option::None,
         description: "Create a patient.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"first_name\":{\"type\":\"string\",\"maxLength\":150},\"last_name\":{\"type\":\"string\",\"maxLength\":150},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"maxLength\":254,\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"phone\":{\"type\":\"string\",\"pattern\":\"^\\\\+?[0-9 ]{6,20}$\",\"maxLength\":20},\"gender\":{\"anyOf\":[{\"type\":\"string\",\"enum\":[\"female\",\"male\",\"other\"],\"description\":\"* `female` - Female * `male` - Male * `other` - Other\"},{\"type\":\"string\",\"enum\":[\"\"]}]},\"tenant\":{\"description\":\"Tenant the row belongs to. String ID of digits, e.g. \\\"1752849161776013508\\\".\",\"type\":\"string\",\"pattern\":\"^[0-9]+$\"}},\"additionalProperties\":false,\"required\":[\"first_name\",\"last_name\",\"date_of_birth\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"first_name\":{\"type\":\"string\",\"maxLength\":150},\"last_name\":{\"type\":\"string\",\"maxLength\":150},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\",\"anyOf\":[{\"type\":\"string\",\"format\":\"email\",\"maxLength\":254},{\"type\":\"null\"}]},\"phone\":{\"type\":\"string\",\"pattern\":\"^\\\\+?[0-9 ]{6,20}$\",\"maxLength\":20},\"gender\":{\"anyOf\":[{\"type\":\"string\",\"enum\":[\"female\",\"male\",\"other\"],\"description\":\"* `female` - Female * `male` - Male * `other` - Other\"},{\"type\":\"string\",\"enum\":[\"\"]}]},\"tenant\":{\"description\":\"Tenant the row belongs to. String ID of digits, e.g. \\\"1752849161776013508\\\".\",\"type\":\"string\",\"pattern\":\"^[0-9]+$\"}},\"additionalProperties\":false,\"required\":[\"first_name\",\"last_name\",\"date_of_birth\"]}",
         validation: "{\"type\":\"object\",\"properties\":{\"first_name\":{\"type\":\"string\",\"maxLength\":150},\"last_name\":{\"type\":\"string\",\"maxLength\":150},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"maxLength\":254,\"nullable\":true,\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"phone\":{\"type\":\"string\",\"pattern\":\"^\\\\+?[0-9 ]{6,20}$\",\"maxLength\":20},\"gender\":{\"anyOf\":[{\"type\":\"string\",\"enum\":[\"female\",\"male\",\"other\"],\"description\":\"* `female` - Female * `male` - Male * `other` - Other\"},{\"type\":\"string\",\"enum\":[\"\"]}],\"nullable\":true},\"medical_record_number\":{\"readOnly\":true},\"tenant\":{\"description\":\"Tenant the row belongs to. String ID of digits, e.g. \\\"1752849161776013508\\\".\",\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\"}},\"additionalProperties\":false,\"required\":[\"first_name\",\"last_name\",\"date_of_birth\"]}",
         method: "POST",
         path: "/api/patients/",
@@ -219,7 +219,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "patients_partial_update",
         title: ::std::option::Option::None,
         description: "Update some fields of a patient.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this patient. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"first_name\":{\"type\":\"string\",\"maxLength\":150},\"last_name\":{\"type\":\"string\",\"maxLength\":150},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"maxLength\":254,\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"phone\":{\"type\":\"string\",\"pattern\":\"^\\\\+?[0-9 ]{6,20}$\",\"maxLength\":20},\"gender\":{\"anyOf\":[{\"type\":\"string\",\"enum\":[\"female\",\"male\",\"other\"],\"description\":\"* `female` - Female * `male` - Male * `other` - Other\"},{\"type\":\"string\",\"enum\":[\"\"]}]},\"tenant\":{\"description\":\"Tenant the row belongs to. String ID of digits, e.g. \\\"1752849161776013508\\\".\",\"type\":\"string\",\"pattern\":\"^[0-9]+$\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this patient. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"first_name\":{\"type\":\"string\",\"maxLength\":150},\"last_name\":{\"type\":\"string\",\"maxLength\":150},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\",\"anyOf\":[{\"type\":\"string\",\"format\":\"email\",\"maxLength\":254},{\"type\":\"null\"}]},\"phone\":{\"type\":\"string\",\"pattern\":\"^\\\\+?[0-9 ]{6,20}$\",\"maxLength\":20},\"gender\":{\"anyOf\":[{\"type\":\"string\",\"enum\":[\"female\",\"male\",\"other\"],\"description\":\"* `female` - Female * `male` - Male * `other` - Other\"},{\"type\":\"string\",\"enum\":[\"\"]}]},\"tenant\":{\"description\":\"Tenant the row belongs to. String ID of digits, e.g. \\\"1752849161776013508\\\".\",\"type\":\"string\",\"pattern\":\"^[0-9]+$\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"A unique integer value identifying this patient. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"first_name\":{\"type\":\"string\",\"maxLength\":150},\"last_name\":{\"type\":\"string\",\"maxLength\":150},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"email\":{\"type\":\"string\",\"format\":\"email\",\"maxLength\":254,\"nullable\":true,\"description\":\"E-mail address, e.g. \\\"name@example.com\\\".\"},\"phone\":{\"type\":\"string\",\"pattern\":\"^\\\\+?[0-9 ]{6,20}$\",\"maxLength\":20},\"gender\":{\"anyOf\":[{\"type\":\"string\",\"enum\":[\"female\",\"male\",\"other\"],\"description\":\"* `female` - Female * `male` - Male * `other` - Other\"},{\"type\":\"string\",\"enum\":[\"\"]}],\"nullable\":true},\"medical_record_number\":{\"readOnly\":true},\"tenant\":{\"description\":\"Tenant the row belongs to. String ID of digits, e.g. \\\"1752849161776013508\\\".\",\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "PATCH",
         path: "/api/patients/{id}/",

@@ -202,7 +202,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         method: "POST",
         path: "/api/subscriptions/{id}/cancel/",
         read_only: false,
-        destructive: false,
+        destructive: true,
         idempotent: false,
         idempotency_key: ::std::option::Option::None,
         cacheable: false,

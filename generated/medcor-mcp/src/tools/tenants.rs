@@ -39,8 +39,8 @@ pub struct TenantsCreateArgs {
     #[serde(default)]
     pub is_active: ::std::option::Option<bool>,
     /// Body field `paid_until`.
-    #[serde(default)]
-    pub paid_until: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub paid_until: ::std::option::Option<::std::option::Option<::std::string::String>>,
 }
 
 impl crate::runtime::ToolArgs for TenantsCreateArgs {
@@ -124,8 +124,8 @@ pub struct TenantsPartialUpdateArgs {
     #[serde(default)]
     pub is_active: ::std::option::Option<bool>,
     /// Body field `paid_until`.
-    #[serde(default)]
-    pub paid_until: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub paid_until: ::std::option::Option<::std::option::Option<::std::string::String>>,
 }
 
 impl crate::runtime::ToolArgs for TenantsPartialUpdateArgs {
@@ -193,7 +193,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "tenants_create",
         title: ::std::option::Option::None,
         description: "Create a tenant.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":150},\"schema_name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9_]+$\",\"maxLength\":63},\"is_active\":{\"type\":\"boolean\"},\"paid_until\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"}},\"additionalProperties\":false,\"required\":[\"name\",\"schema_name\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":150},\"schema_name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9_]+$\",\"maxLength\":63},\"is_active\":{\"type\":\"boolean\"},\"paid_until\":{\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\",\"anyOf\":[{\"type\":\"string\",\"format\":\"date\"},{\"type\":\"null\"}]}},\"additionalProperties\":false,\"required\":[\"name\",\"schema_name\"]}",
         validation: "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":150},\"schema_name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9_]+$\",\"maxLength\":63},\"is_active\":{\"type\":\"boolean\"},\"paid_until\":{\"type\":\"string\",\"format\":\"date\",\"nullable\":true,\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"}},\"additionalProperties\":false,\"required\":[\"name\",\"schema_name\"]}",
         method: "POST",
         path: "/api/tenants/",
@@ -225,7 +225,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "tenants_partial_update",
         title: ::std::option::Option::None,
         description: "Update some fields of a tenant.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this tenant. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"schema_name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9_]+$\",\"maxLength\":63},\"is_active\":{\"type\":\"boolean\"},\"paid_until\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this tenant. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"schema_name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9_]+$\",\"maxLength\":63},\"is_active\":{\"type\":\"boolean\"},\"paid_until\":{\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\",\"anyOf\":[{\"type\":\"string\",\"format\":\"date\"},{\"type\":\"null\"}]}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"A unique integer value identifying this tenant. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"schema_name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9_]+$\",\"maxLength\":63},\"is_active\":{\"type\":\"boolean\"},\"paid_until\":{\"type\":\"string\",\"format\":\"date\",\"nullable\":true,\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "PATCH",
         path: "/api/tenants/{id}/",

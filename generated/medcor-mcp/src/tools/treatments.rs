@@ -16,8 +16,8 @@ pub struct TreatmentsCreateArgs {
     /// Body field `started_on`.
     pub started_on: ::std::string::String,
     /// Body field `ended_on`.
-    #[serde(default)]
-    pub ended_on: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub ended_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `cost`.
     #[serde(default)]
     pub cost: ::std::option::Option<::std::string::String>,
@@ -143,8 +143,8 @@ pub struct TreatmentsPartialUpdateArgs {
     #[serde(default)]
     pub started_on: ::std::option::Option<::std::string::String>,
     /// Body field `ended_on`.
-    #[serde(default)]
-    pub ended_on: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::runtime::present")]
+    pub ended_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
     /// Body field `cost`.
     #[serde(default)]
     pub cost: ::std::option::Option<::std::string::String>,
@@ -208,7 +208,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "treatments_create",
         title: ::std::option::Option::None,
         description: "Create a treatment.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"notes\":{\"type\":\"string\"},\"started_on\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"ended_on\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"cost\":{\"type\":\"string\",\"format\":\"decimal\",\"pattern\":\"^-?\\\\d{0,8}(?:\\\\.\\\\d{0,2})?$\",\"description\":\"Decimal number as a string, e.g. \\\"12.50\\\".\"}},\"additionalProperties\":false,\"required\":[\"patient\",\"doctor\",\"name\",\"started_on\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"notes\":{\"type\":\"string\"},\"started_on\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"ended_on\":{\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\",\"anyOf\":[{\"type\":\"string\",\"format\":\"date\"},{\"type\":\"null\"}]},\"cost\":{\"type\":\"string\",\"format\":\"decimal\",\"pattern\":\"^-?\\\\d{0,8}(?:\\\\.\\\\d{0,2})?$\",\"description\":\"Decimal number as a string, e.g. \\\"12.50\\\".\"}},\"additionalProperties\":false,\"required\":[\"patient\",\"doctor\",\"name\",\"started_on\"]}",
         validation: "{\"type\":\"object\",\"properties\":{\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"notes\":{\"type\":\"string\"},\"started_on\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"ended_on\":{\"type\":\"string\",\"format\":\"date\",\"nullable\":true,\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"cost\":{\"type\":\"string\",\"format\":\"decimal\",\"pattern\":\"^-?\\\\d{0,8}(?:\\\\.\\\\d{0,2})?$\",\"description\":\"Decimal number as a string, e.g. \\\"12.50\\\".\"}},\"additionalProperties\":false,\"required\":[\"patient\",\"doctor\",\"name\",\"started_on\"]}",
         method: "POST",
         path: "/api/treatments/",
@@ -256,7 +256,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         name: "treatments_partial_update",
         title: ::std::option::Option::None,
         description: "Update some fields of a treatment.",
-        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this treatment. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"notes\":{\"type\":\"string\"},\"started_on\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"ended_on\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"cost\":{\"type\":\"string\",\"format\":\"decimal\",\"pattern\":\"^-?\\\\d{0,8}(?:\\\\.\\\\d{0,2})?$\",\"description\":\"Decimal number as a string, e.g. \\\"12.50\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
+        input_schema: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"A unique integer value identifying this treatment. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"notes\":{\"type\":\"string\"},\"started_on\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"ended_on\":{\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\",\"anyOf\":[{\"type\":\"string\",\"format\":\"date\"},{\"type\":\"null\"}]},\"cost\":{\"type\":\"string\",\"format\":\"decimal\",\"pattern\":\"^-?\\\\d{0,8}(?:\\\\.\\\\d{0,2})?$\",\"description\":\"Decimal number as a string, e.g. \\\"12.50\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         validation: "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"A unique integer value identifying this treatment. String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"patient\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"name\":{\"type\":\"string\",\"maxLength\":150},\"notes\":{\"type\":\"string\"},\"started_on\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"ended_on\":{\"type\":\"string\",\"format\":\"date\",\"nullable\":true,\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"cost\":{\"type\":\"string\",\"format\":\"decimal\",\"pattern\":\"^-?\\\\d{0,8}(?:\\\\.\\\\d{0,2})?$\",\"description\":\"Decimal number as a string, e.g. \\\"12.50\\\".\"}},\"additionalProperties\":false,\"required\":[\"id\"]}",
         method: "PATCH",
         path: "/api/treatments/{id}/",

@@ -2,6 +2,7 @@
 //! Static descriptions of the API and its tools, written by the generator into `api.rs` and
 //! `tools/`.
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -161,6 +162,16 @@ pub struct ToolSpec {
     pub build: fn(Map<String, Value>) -> Result<UpstreamRequest, String>,
 }
 
+impl ToolSpec {
+    /// Whether sending the tool's request twice has the effect of sending it once, by its HTTP
+    /// method (GET, HEAD, OPTIONS, PUT, DELETE). This, not the `idempotent` hint a client sees,
+    /// decides whether the server retries: a settings override of the hint cannot make a POST
+    /// retried and book twice.
+    pub fn retry_safe(&self) -> bool {
+        matches!(self.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE")
+    }
+}
+
 impl ApiDescriptor {
     /// The environment variables that hold credentials, for messages about refused credentials.
     pub fn credential_vars(&self) -> Vec<&'static str> {
@@ -185,6 +196,17 @@ impl ApiDescriptor {
 pub trait ToolArgs: DeserializeOwned {
     /// The upstream request these arguments make.
     fn to_request(&self) -> UpstreamRequest;
+}
+
+/// Deserializes a field that may be left out (`None`), given as `null` (`Some(None)`) or given a
+/// value, for `#[serde(default, deserialize_with = "present")]`: serde alone reads both of the first
+/// two as `None`, and a field could not be cleared.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Parses `arguments` into `T` and builds its request; a parse failure is a message for the model.

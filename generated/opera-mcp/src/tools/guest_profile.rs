@@ -379,7 +379,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         method: "PUT",
         path: "/crm/v1/profiles/{profileId}",
         read_only: false,
-        destructive: false,
+        destructive: true,
         idempotent: true,
         idempotency_key: ::std::option::Option::None,
         cacheable: false,
