@@ -222,6 +222,11 @@ fn env_vars(api: &Api) -> Vec<EnvVar> {
             format!("Seconds cacheable GET answers are kept, 0 for none (default {cache_ttl})"),
             "30".into(),
         ),
+        (
+            "MAX_RESPONSE_BYTES",
+            "Most bytes of an answer read; a larger one is an error asking for less (default 4194304)".to_string(),
+            "4194304".into(),
+        ),
     ];
     for (name, description, example) in tuning {
         vars.push(var(format!("{prefix}_{name}"), false, description, &example));

@@ -84,10 +84,10 @@ CASES = {
 }
 
 
-def params(crate, upstream):
+def params(crate, upstream, extra=None):
     return StdioServerParameters(
         command=str(server_binary(crate)), args=["serve", "--transport", "stdio"],
-        env={**CASES[crate]["env"](upstream.url), "RUST_LOG": "warn"},
+        env={**CASES[crate]["env"](upstream.url), "RUST_LOG": "warn", **(extra or {})},
     )
 
 

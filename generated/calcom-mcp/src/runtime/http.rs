@@ -8,6 +8,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
 use std::time::Duration;
 
 use axum::Router;
@@ -19,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use governor::{Quota, RateLimiter};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use prometheus_client::metrics::gauge::Gauge;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
@@ -217,12 +219,14 @@ pub async fn serve(server: McpServer, options: HttpOptions) -> Result<(), String
     if let Some(address) = options.metrics_listen {
         let metrics =
             TcpListener::bind(address).await.map_err(|error| format!("cannot listen on {address}: {error}"))?;
-        tokio::spawn(accept(metrics, metrics_router(server.clone()), options.clone(), stop_accepting.clone()));
+        let open = server.metrics().http_connections.clone();
+        tokio::spawn(accept(metrics, metrics_router(server.clone()), options.clone(), stop_accepting.clone(), open));
     }
     tokio::spawn(housekeeping(guard, end_sessions.clone()));
     // On a signal: stop accepting connections at once, let calls in flight finish (their responses
     // stream on open connections), then end the MCP sessions so long-lived streams close.
     let stopping = stop_accepting.clone();
+    let server_connections = server.metrics().http_connections.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing calls in flight");
@@ -232,13 +236,20 @@ pub async fn serve(server: McpServer, options: HttpOptions) -> Result<(), String
         tokio::time::sleep(RESPONSE_FLUSH).await;
         end_sessions.cancel();
     });
-    accept(listener, router, options, stop_accepting).await;
+    let open = server_connections;
+    accept(listener, router, options, stop_accepting, open).await;
     Ok(())
 }
 
 /// Accepts connections until `stop`, at most `max_connections` open at once, each served over
 /// HTTP/1.1 with the header-read timeout; then shuts each down gracefully and waits for them.
-async fn accept(listener: TcpListener, router: Router, options: HttpOptions, stop: CancellationToken) {
+async fn accept(
+    listener: TcpListener,
+    router: Router,
+    options: HttpOptions,
+    stop: CancellationToken,
+    open: Gauge<i64, AtomicI64>,
+) {
     let permits = Arc::new(Semaphore::new(options.max_connections));
     let connections = TaskTracker::new();
     loop {
@@ -266,6 +277,8 @@ async fn accept(listener: TcpListener, router: Router, options: HttpOptions, sto
         let router = router.clone();
         let stop = stop.clone();
         let header_read_timeout = options.header_read_timeout;
+        let open = open.clone();
+        open.inc();
         connections.spawn(async move {
             let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
@@ -282,6 +295,7 @@ async fn accept(listener: TcpListener, router: Router, options: HttpOptions, sto
                     let _ = connection.await;
                 }
             }
+            open.dec();
             drop(permit);
         });
     }

@@ -71,6 +71,8 @@ pub struct Metrics {
     pub inbound_auth_failures: Counter,
     /// Inbound requests refused by the per-client rate limit.
     pub inbound_rate_limited: Counter,
+    /// HTTP connections open now.
+    pub http_connections: Gauge<i64, AtomicI64>,
     calls: AtomicU64,
 }
 
@@ -89,6 +91,7 @@ impl Metrics {
             cache_hits: Counter::default(),
             inbound_auth_failures: Counter::default(),
             inbound_rate_limited: Counter::default(),
+            http_connections: Gauge::default(),
             calls: AtomicU64::new(0),
             registry: Registry::default(),
         };
@@ -126,6 +129,7 @@ impl Metrics {
             "Inbound requests refused by the per-client limit",
             metrics.inbound_rate_limited.clone(),
         );
+        registry.register("http_connections_open", "HTTP connections open now", metrics.http_connections.clone());
         let build = BuildLabels { crate_name: crate_name.to_string(), version: version.to_string() };
         registry.register("build", "Build information", Info::new(build));
         Self { registry, ..metrics }
