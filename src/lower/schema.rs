@@ -365,22 +365,10 @@ impl<'a> SchemaLowerer<'a> {
     }
 }
 
-/// Formats the generated server checks, or deliberately accepts as free text.
-pub const CHECKED_FORMATS: &[&str] = &[
-    "date-time",
-    "date",
-    "time",
-    "email",
-    "uuid",
-    "uri",
-    "ipv4",
-    "int64",
-    "int32",
-    "decimal",
-    "byte",
-    "binary",
-    "password",
-];
+/// The formats the generated server checks: the runtime's own list, read from its source.
+#[path = "../../runtime/src/formats.rs"]
+mod formats;
+pub use formats::CHECKED_FORMATS;
 
 /// The pattern of a string ID.
 const ID_PATTERN: &str = "^[0-9]+$";

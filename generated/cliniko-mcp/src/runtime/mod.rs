@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod descriptor;
+pub mod formats;
 pub mod http;
 pub mod metrics;
 pub mod request;
