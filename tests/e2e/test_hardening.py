@@ -2,9 +2,9 @@
 stdio or HTTP with the official Python SDK or raw JSON-RPC, raw sockets, the server's command line,
 and a recording upstream on 127.0.0.1 that shows what reached the API."""
 
+import asyncio
 import json
 import os
-import re
 import socket
 import subprocess
 import time
@@ -45,8 +45,6 @@ async def test_dot_segments_never_reach_the_upstream(upstream):
 # 6. A header value that HTTP cannot carry is the caller's error: no request, no retry, no breaker
 # count, so no client can open the breaker (and fail readiness) for everyone.
 def test_unsendable_header_values_are_argument_errors_and_never_open_the_breaker(upstream):
-    import asyncio
-
     extra = {"OPERA_BREAKER_THRESHOLD": "2"}
     with http_server("opera-mcp", upstream, extra) as base:
         async def attack():
@@ -209,16 +207,17 @@ async def test_a_long_caller_request_id_is_replaced(upstream, tmp_path):
     assert "rrrrrrrrrrrrrrrr" not in log.read_text()
 
 
-# 11. No panics: every call is answered.
+# 11. No panics: every call is answered (a panic used to leave the call unanswered: the waits fail).
 async def test_edge_values_are_answered_not_panics(upstream):
+    answered = lambda session, tool, arguments: asyncio.wait_for(session.call_tool(tool, arguments), timeout=30)
     async with Client(params("cliniko-mcp", upstream), mode="legacy") as session:
         arguments = {"appointment_type_id": "1", "business_id": "2", "patient_id": ID, "practitioner_id": "3", "starts_at": "9999-12-31T23:59:59-01:00"}
-        result = await session.call_tool("create_individual_appointment", arguments)
+        result = await answered(session, "create_individual_appointment", arguments)
         assert result.is_error and "out of the range" in text_of(result), text_of(result)
     async with Client(params("opera-mcp", upstream), mode="legacy") as session:
-        result = await session.call_tool("get_reservation", {"reservationId": "retryafterhuge"})
+        result = await answered(session, "get_reservation", {"reservationId": "retryafterhuge"})
         assert result.is_error and "HTTP 429" in text_of(result) and "wait 24 hours" in text_of(result), text_of(result)
-        assert not (await session.call_tool("get_reservation", {"reservationId": "1"})).is_error, "the server lives on"
+        assert not (await answered(session, "get_reservation", {"reservationId": "1"})).is_error, "the server lives on"
 
 
 # 12. Cancellation stops upstream work; a gone stdio client ends the server.
