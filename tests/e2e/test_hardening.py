@@ -137,6 +137,14 @@ def test_slow_header_connections_are_capped_and_timed_out(upstream):
         assert get(f"{base}/healthz")[0] == 200
 
 
+def test_idle_keep_alive_connections_are_closed(upstream):
+    with http_server("calcom-mcp", upstream, {"MCP_HEADER_READ_TIMEOUT_S": "1"}) as base:
+        sock = socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=10)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200"), "the first request is served"
+        assert closed_by_peer(sock, time.monotonic() + 5), "an idle kept-alive connection is closed"
+
+
 def closed_by_peer(sock, deadline):
     """Whether the server closes `sock` before `deadline` (whatever it sends first)."""
     try:
