@@ -109,13 +109,7 @@ impl HttpOptions {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, Vec<ConfigProblem>> {
         let mut reader = Reader::new(lookup);
-        let metrics_listen = reader.optional("MCP_METRICS_LISTEN").and_then(|text| match text.parse() {
-            Ok(address) => Some(address),
-            Err(_) => {
-                reader.problem("MCP_METRICS_LISTEN", format!("`{text}` is not an address such as 127.0.0.1:9090"));
-                None
-            }
-        });
+        let metrics_listen = reader.address("MCP_METRICS_LISTEN");
         let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
         let options = Self {
             listen,
@@ -466,5 +460,47 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = interrupt.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(pairs: &'static [(&'static str, &'static str)]) -> Result<HttpOptions, Vec<ConfigProblem>> {
+        let listen = "127.0.0.1:8080".parse().expect("an address");
+        HttpOptions::from_lookup(listen, |name| pairs.iter().find(|(key, _)| *key == name).map(|(_, v)| v.to_string()))
+    }
+
+    #[test]
+    fn defaults_are_bounded_and_browsers_are_held_to_the_servers_own_origins() {
+        let options = options(&[]).unwrap();
+        assert_eq!((options.max_sessions, options.max_connections), (1000, 512));
+        assert_eq!(
+            (options.session_idle, options.header_read_timeout),
+            (Duration::from_secs(300), Duration::from_secs(10))
+        );
+        assert!(options.origins().contains(&"http://127.0.0.1:8080".to_string()));
+        assert!(options.origins().iter().all(|origin| origin.ends_with(":8080")));
+    }
+
+    #[test]
+    fn out_of_range_settings_are_all_named() {
+        let problems = options(&[
+            ("MCP_CLIENT_RATE_LIMIT_RPS", "4294967296"),
+            ("MCP_MAX_SESSIONS", "0"),
+            ("MCP_METRICS_LISTEN", "everywhere"),
+            ("MCP_STATELESS", "perhaps"),
+        ])
+        .unwrap_err();
+        let vars: Vec<&str> = problems.iter().map(|p| p.var.as_str()).collect();
+        assert_eq!(vars, ["MCP_METRICS_LISTEN", "MCP_STATELESS", "MCP_CLIENT_RATE_LIMIT_RPS", "MCP_MAX_SESSIONS"]);
+    }
+
+    #[test]
+    fn sessions_open_with_initialize_alone() {
+        assert!(opens_session(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize"})));
+        assert!(opens_session(&json!([{"method": "ping"}, {"method": "initialize"}])));
+        assert!(!opens_session(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})));
     }
 }

@@ -16,7 +16,7 @@ use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use super::config::{Config, ConfigProblem};
+use super::config::{Config, ConfigProblem, Reader};
 use super::descriptor::{ApiDescriptor, ToolSpec};
 use super::http::{self, HttpOptions};
 use super::server::{self, McpServer};
@@ -132,14 +132,11 @@ fn print_tools(tools: &'static [&'static [ToolSpec]]) -> ExitCode {
 /// Checks every setting, the HTTP transport's included, and names each problem.
 fn check_config(api: &ApiDescriptor) -> ExitCode {
     let mut problems = Config::from_env(api).err().unwrap_or_default();
-    let listen = std::env::var("MCP_LISTEN").unwrap_or_else(|_| DEFAULT_LISTEN.to_string());
-    match listen.trim().parse() {
-        Ok(listen) => problems.extend(HttpOptions::from_env(listen).err().unwrap_or_default()),
-        Err(_) => problems.push(ConfigProblem {
-            var: "MCP_LISTEN".into(),
-            message: format!("`{listen}` is not an address such as 127.0.0.1:8080"),
-        }),
+    let mut reader = Reader::new(|name: &str| std::env::var(name).ok());
+    if let Some(listen) = reader.address("MCP_LISTEN").or_else(|| DEFAULT_LISTEN.parse().ok()) {
+        problems.extend(HttpOptions::from_env(listen).err().unwrap_or_default());
     }
+    problems.extend(reader.into_problems());
     if problems.is_empty() {
         println!("configuration is complete");
         ExitCode::SUCCESS

@@ -375,6 +375,16 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         }
     }
 
+    /// A socket address such as `127.0.0.1:8080`, when set.
+    pub fn address(&mut self, var: &str) -> Option<std::net::SocketAddr> {
+        let text = self.optional(var)?;
+        let address = text.parse().ok();
+        if address.is_none() {
+            self.problem(var, format!("`{text}` is not an address such as 127.0.0.1:8080"));
+        }
+        address
+    }
+
     /// A comma-separated list, blanks dropped.
     pub fn list(&self, var: &str) -> Vec<String> {
         self.optional(var)
