@@ -225,11 +225,6 @@ impl Upstream {
             }
             attempts += 1;
             let attempt = match tokio::time::timeout(remaining.min(self.config.timeout), self.attempt(&request)).await {
-                Ok(Ok(Attempt::Unsendable(detail))) => {
-                    // The caller's values, not the API, are at fault: no breaker count, no retry.
-                    self.breaker.release();
-                    return Err(UpstreamError::Unsendable(detail));
-                }
                 Ok(Ok(attempt)) => attempt,
                 Ok(Err(token_error)) => {
                     self.breaker.record(false);
@@ -266,7 +261,11 @@ impl Upstream {
                     maybe_applied = true;
                     wait
                 }
-                Attempt::Unsendable(detail) => return Err(UpstreamError::Unsendable(detail)),
+                Attempt::Unsendable(detail) => {
+                    // The caller's values, not the API, are at fault: no breaker count, no retry.
+                    self.breaker.release();
+                    return Err(UpstreamError::Unsendable(detail));
+                }
                 Attempt::Failed { detail, sent } => {
                     self.metrics.upstream(policy.operation, None);
                     self.breaker.record(false);
