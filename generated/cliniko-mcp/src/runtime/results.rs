@@ -155,7 +155,7 @@ pub fn from_error(call: &CallContext<'_>, error: UpstreamError) -> CallToolResul
         UpstreamError::Unsendable(detail) => {
             format!("Could not send {operation}: {detail}. Nothing was sent; change that value and call again.")
         }
-        UpstreamError::Token(detail) => format!(
+        UpstreamError::Token { detail, .. } => format!(
             "Could not obtain an access token for the API: {detail}. The server's operator must check {}.",
             call.api.credential_vars().join(", ")
         ),

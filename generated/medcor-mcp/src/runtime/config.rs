@@ -155,7 +155,9 @@ impl Config {
             reader.number(&format!("{prefix}_MAX_RESPONSE_BYTES"), MAX_RESPONSE_BYTES, 1024..=256 * 1024 * 1024);
         let default_agent =
             api.user_agent.map_or_else(|| format!("{}/{}", api.crate_name, api.version), str::to_string);
-        let user_agent = reader.optional(&format!("{prefix}_USER_AGENT")).unwrap_or(default_agent);
+        let agent_var = format!("{prefix}_USER_AGENT");
+        let user_agent = reader.optional(&agent_var).map(|agent| reader.check_printable(&agent_var, agent));
+        let user_agent = user_agent.unwrap_or(default_agent);
         let credentials = api.auth.iter().map(|spec| reader.credential(spec, &base_url)).collect();
         let injected = api
             .injected
@@ -164,6 +166,7 @@ impl Config {
                 let value = if spec.required { reader.required(spec.env_var) } else { reader.optional(spec.env_var) };
                 let value = value?;
                 reader.check_pattern(spec, &value);
+                let value = reader.check_printable(spec.env_var, value);
                 Some((*spec, value))
             })
             .collect();
@@ -295,6 +298,15 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             }
             _ => {}
         }
+    }
+
+    /// A value sent in a header or cookie: printable ASCII, or a problem (a pasted line break would
+    /// fail every request instead of the start).
+    fn check_printable(&mut self, var: &str, value: String) -> String {
+        if !value.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+            self.problem(var, "must be printable ASCII without line breaks or control characters");
+        }
+        value
     }
 
     /// An absolute http(s) URL with a host and without user info (credentials in a URL would be
@@ -478,6 +490,14 @@ mod tests {
         let vars: Vec<&str> = problems.iter().map(|p| p.var.as_str()).collect();
         assert_eq!(vars, ["TEST_TOKEN", "TEST_HOTEL_ID"], "{problems:?}");
         assert!(problems[1].message.contains("x-hotelid"));
+    }
+
+    #[test]
+    fn values_sent_in_headers_must_be_printable() {
+        let pairs = &[("TEST_TOKEN", "abc"), ("TEST_HOTEL_ID", "H1\u{7}"), ("TEST_USER_AGENT", "Vendor\u{0}(a@b.c)")];
+        let problems = Config::from_lookup(&API, lookup(pairs)).unwrap_err();
+        let vars: Vec<&str> = problems.iter().map(|p| p.var.as_str()).collect();
+        assert_eq!(vars, ["TEST_USER_AGENT", "TEST_HOTEL_ID", "TEST_HOTEL_ID"], "{problems:?}");
     }
 
     #[test]

@@ -62,7 +62,12 @@ pub enum UpstreamError {
         maybe_applied: bool,
     },
     /// No OAuth2 token could be obtained.
-    Token(String),
+    Token {
+        /// Why.
+        detail: String,
+        /// Whether the token endpoint was asked now (not: a recent failure was remembered).
+        fetched: bool,
+    },
     /// A value of the call cannot be carried by HTTP; nothing was sent.
     Unsendable(String),
     /// The circuit breaker is open: the API failed repeatedly and calls are paused.
@@ -158,7 +163,7 @@ impl Upstream {
         for credential in &self.config.credentials {
             if matches!(credential, Credential::OAuth2 { .. }) {
                 self.access_token(credential).await.map_err(|error| match error {
-                    UpstreamError::Token(detail) => detail,
+                    UpstreamError::Token { detail, .. } => detail,
                     other => format!("{other:?}"),
                 })?;
             }
@@ -227,7 +232,11 @@ impl Upstream {
             let attempt = match tokio::time::timeout(remaining.min(self.config.timeout), self.attempt(&request)).await {
                 Ok(Ok(attempt)) => attempt,
                 Ok(Err(token_error)) => {
-                    self.breaker.record(false);
+                    // A failed fetch counts against the API; a remembered failure asked nothing of it.
+                    match token_error {
+                        UpstreamError::Token { fetched: true, .. } => self.breaker.record(false),
+                        _ => self.breaker.release(),
+                    }
                     return Err(token_error);
                 }
                 Err(_) => Attempt::Failed { detail: "the request timed out".into(), sent: true },
@@ -360,7 +369,7 @@ impl Upstream {
 
     async fn access_token(&self, credential: &Credential) -> Result<String, UpstreamError> {
         let Credential::OAuth2 { client_id, client_secret, token_url, scope } = credential else {
-            return Err(UpstreamError::Token("not an OAuth2 credential".into()));
+            return Err(UpstreamError::Token { detail: "not an OAuth2 credential".into(), fetched: false });
         };
         // One fetch at a time: callers that wait here reuse what the first one fetched, a token or
         // its failure, which stands until the next fetch may be tried.
@@ -370,7 +379,8 @@ impl Upstream {
             Some(TokenState::Valid { value, renew_at }) if now < *renew_at => return Ok(value.clone()),
             Some(TokenState::Failed { detail, retry_at, .. }) if now < *retry_at => {
                 let wait = retry_at.saturating_duration_since(now).as_secs() + 1;
-                return Err(UpstreamError::Token(format!("{detail} (the next attempt is in {wait} s)")));
+                let detail = format!("{detail} (the next attempt is in {wait} s)");
+                return Err(UpstreamError::Token { detail, fetched: false });
             }
             Some(TokenState::Failed { pause, .. }) => (*pause * 2).min(TOKEN_RETRY.1),
             _ => TOKEN_RETRY.0,
@@ -391,7 +401,7 @@ impl Upstream {
             }
             Err(detail) => {
                 *state = Some(TokenState::Failed { detail: detail.clone(), retry_at: Instant::now() + pause, pause });
-                Err(UpstreamError::Token(detail))
+                Err(UpstreamError::Token { detail, fetched: true })
             }
         }
     }
@@ -649,6 +659,32 @@ mod tests {
         headers.insert("retry-after", HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap());
         assert!(retry_after(&headers).is_some_and(|s| (115..=120).contains(&s)));
         assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[tokio::test]
+    async fn a_failed_token_fetch_is_remembered_and_counts_once_against_the_breaker() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dead = format!("http://{}/token", listener.local_addr().unwrap());
+        drop(listener);
+        let oauth = Credential::OAuth2 {
+            client_id: "id".into(),
+            client_secret: "secret".into(),
+            token_url: dead.clone(),
+            scope: None,
+        };
+        let mut settings = config(dead, vec![oauth]);
+        settings.breaker = (2, Duration::from_secs(60));
+        let client = Upstream::new(settings, Arc::new(Metrics::new("test-mcp", "0"))).unwrap();
+        let policy = CallPolicy { idempotent: true, idempotency_key: None, cacheable: false, operation: "test" };
+        let first = client.send(UpstreamRequest::new(reqwest::Method::GET), policy).await.unwrap_err();
+        assert!(matches!(first, UpstreamError::Token { fetched: true, .. }), "{first:?}");
+        for _ in 0..5 {
+            let again = client.send(UpstreamRequest::new(reqwest::Method::GET), policy).await.unwrap_err();
+            assert!(
+                matches!(&again, UpstreamError::Token { fetched: false, detail } if detail.contains("next attempt"))
+            );
+        }
+        assert_eq!(client.breaker_state(), BreakerState::Closed { failures: 1 });
     }
 
     #[tokio::test]
