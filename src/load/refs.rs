@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
 use crate::diag::{self, Diagnostic};
@@ -70,9 +71,13 @@ impl Resolver<'_> {
 
     /// The value that replaces a `$ref`, or `None` to keep the reference as it is.
     fn resolve(&mut self, target: &str, base: &Base<'_>, pointer: &str) -> Option<Value> {
-        let (file_part, fragment) = target.split_once('#').unwrap_or((target, ""));
+        let (file_part, encoded) = target.split_once('#').unwrap_or((target, ""));
+        // A fragment is a URI fragment: percent-decoded before its `~1`/`~0` (RFC 6901, section 6).
+        let decoded = percent_decode_str(encoded).decode_utf8_lossy();
+        let fragment = decoded.as_ref();
         if file_part.is_empty() && base.is_root && is_component(fragment) {
-            return None;
+            // Components are found by name: the reference keeps the name, not its URI encoding.
+            return (fragment != encoded).then(|| json!({"$ref": format!("#{fragment}")}));
         }
         if file_part.contains("://") {
             self.diagnostics.push(Diagnostic::error(
@@ -155,7 +160,7 @@ fn is_component(fragment: &str) -> bool {
     matches!(segments.as_slice(), ["components", kind, _] if COMPONENT_KINDS.contains(kind))
 }
 
-/// Follows an RFC 6901 pointer (`/a/b~1c`, without the leading `#`).
+/// Follows an RFC 6901 pointer (`/a/b~1c`, without the leading `#`, already percent-decoded).
 pub fn lookup<'v>(document: &'v Value, fragment: &str) -> Option<&'v Value> {
     if fragment.is_empty() || fragment == "/" {
         return Some(document);

@@ -259,6 +259,15 @@ fn lower_body<'a>(
         )));
     };
     let schema = body.content.get(content_type).and_then(|m| m.schema.as_ref());
+    // An object that admits no field at all (payment APIs declare one on every GET and DELETE), or a
+    // form without a schema, carries nothing: the operation has no body.
+    let declares_nothing = match schema {
+        Some(schema) => schemas.is_closed_empty_object(schema, pointer),
+        None => media == BodyMedia::Form,
+    };
+    if declares_nothing {
+        return Ok(None);
+    }
     let properties_of = schema.and_then(|schema| schemas.object_properties(schema, pointer)).filter(|p| !p.is_empty());
     let shape = match properties_of {
         Some(body_properties) => {
@@ -423,6 +432,8 @@ fn resolve_component<'a, T>(
 ) -> Option<&'a T> {
     match item {
         ReferenceOr::Item(item) => Some(item),
-        ReferenceOr::Reference { reference } => components?.get(reference.strip_prefix(prefix)?)?.as_item(),
+        ReferenceOr::Reference { reference } => {
+            components?.get(&super::schema::unescape(reference.strip_prefix(prefix)?))?.as_item()
+        }
     }
 }

@@ -103,6 +103,18 @@ impl<'a> SchemaLowerer<'a> {
         Some(out)
     }
 
+    /// Whether a schema is an object that admits no property: none declared, and no others allowed.
+    pub fn is_closed_empty_object(&mut self, schema: impl Into<SchemaRef<'a>>, pointer: &str) -> bool {
+        let closed = |extra: &Option<AdditionalProperties>| matches!(extra, Some(AdditionalProperties::Any(false)));
+        match self.resolve(schema, pointer).map(|schema| &schema.schema_kind) {
+            Some(SchemaKind::Type(Type::Object(object))) => object.properties.is_empty() && closed(&object.additional_properties),
+            Some(SchemaKind::Any(any)) => {
+                any.properties.is_empty() && closed(&any.additional_properties) && any.typ.as_deref().is_none_or(|t| t == "object")
+            }
+            _ => false,
+        }
+    }
+
     fn is_read_only(&mut self, schema: SchemaRef<'a>, pointer: &str) -> bool {
         self.resolve(schema, pointer).is_some_and(|s| s.schema_data.read_only)
     }
@@ -500,7 +512,8 @@ fn string_format(format: &StringFormat) -> &'static str {
     }
 }
 
-fn unescape(segment: &str) -> String {
+/// A JSON Pointer segment as the name it stands for (`~1` is `/`, `~0` is `~`).
+pub fn unescape(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
 }
 
