@@ -107,9 +107,13 @@ impl<'a> SchemaLowerer<'a> {
     pub fn is_closed_empty_object(&mut self, schema: impl Into<SchemaRef<'a>>, pointer: &str) -> bool {
         let closed = |extra: &Option<AdditionalProperties>| matches!(extra, Some(AdditionalProperties::Any(false)));
         match self.resolve(schema, pointer).map(|schema| &schema.schema_kind) {
-            Some(SchemaKind::Type(Type::Object(object))) => object.properties.is_empty() && closed(&object.additional_properties),
+            Some(SchemaKind::Type(Type::Object(object))) => {
+                object.properties.is_empty() && closed(&object.additional_properties)
+            }
             Some(SchemaKind::Any(any)) => {
-                any.properties.is_empty() && closed(&any.additional_properties) && any.typ.as_deref().is_none_or(|t| t == "object")
+                any.properties.is_empty()
+                    && closed(&any.additional_properties)
+                    && any.typ.as_deref().is_none_or(|t| t == "object")
             }
             _ => false,
         }
