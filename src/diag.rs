@@ -38,6 +38,38 @@ pub struct Diagnostic {
     pub message: String,
     /// What to do about it.
     pub help: String,
+    /// Set when the problem cost an operation its tool: why it was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<SkipReason>,
+}
+
+/// Why an operation did not become a tool; run summaries group skips by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The operation does not fit the OpenAPI model, even read leniently.
+    Malformed,
+    /// A `$ref` the tool needs names nothing.
+    UnresolvedReference,
+    /// The path template and the declared path parameters disagree.
+    PathTemplate,
+    /// The request body has no media type the server can send.
+    BodyMediaType,
+    /// The request body's schema cannot be sent in its media type.
+    BodySchema,
+}
+
+impl SkipReason {
+    /// A short phrase for summaries.
+    pub fn label(self) -> &'static str {
+        match self {
+            SkipReason::Malformed => "operation does not fit the OpenAPI model",
+            SkipReason::UnresolvedReference => "unresolved $ref",
+            SkipReason::PathTemplate => "path template and parameters disagree",
+            SkipReason::BodyMediaType => "request body media type not supported",
+            SkipReason::BodySchema => "request body schema not expressible in its media type",
+        }
+    }
 }
 
 impl Diagnostic {
@@ -64,7 +96,15 @@ impl Diagnostic {
             pointer: pointer.into(),
             message: message.into(),
             help: help.into(),
+            skipped: None,
         }
+    }
+
+    /// Marks the diagnostic as the reason an operation was skipped.
+    #[must_use]
+    pub fn skipping(mut self, reason: SkipReason) -> Self {
+        self.skipped = Some(reason);
+        self
     }
 
     /// Whether this diagnostic stops generation.

@@ -333,8 +333,25 @@ pub struct Field {
     pub default: Option<Value>,
     /// For arrays in the query: repeat the parameter (`true`) or join with commas (`false`).
     pub explode: bool,
+    /// For a field of a form body: how its value is spelled (the body's `encoding`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form_style: Option<FormStyle>,
     /// Description, cleaned.
     pub description: Option<String>,
+}
+
+/// How a form body field's value is spelled (OpenAPI `encoding` `style` and `explode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormStyle {
+    /// Lists repeat the name; an object's properties are fields of their own.
+    Form,
+    /// Lists joined with spaces.
+    SpaceDelimited,
+    /// Lists joined with `|`.
+    PipeDelimited,
+    /// Brackets at every level: `metadata[order_id]=6735`, `expand[]=customer`.
+    DeepObject,
 }
 
 /// A parameter sent with a fixed value.
@@ -364,6 +381,8 @@ pub enum FieldType {
     Array(Box<FieldType>),
     /// Any JSON (objects, unions), sent as JSON.
     Json,
+    /// A file: base64 content or a URL, with a file name and media type.
+    File,
 }
 
 /// The request body of a tool.
@@ -375,16 +394,49 @@ pub struct Body {
     pub content_type: String,
     /// Whether the body's properties are tool fields, or the whole body is one field.
     pub shape: BodyShape,
+    /// For an XML body of fields: the root element's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xml_root: Option<String>,
 }
 
 /// Body encodings the generated server can send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BodyMedia {
-    /// JSON.
+    /// JSON, and JSON-like media types (`application/*+json`, JSON Patch, Merge Patch).
     Json,
     /// `application/x-www-form-urlencoded`.
     Form,
+    /// `multipart/form-data`: fields as parts, files with their names and media types.
+    Multipart,
+    /// XML, written from the same fields.
+    Xml,
+    /// Text sent as it is (`text/plain`, CSV, YAML).
+    Text,
+    /// Bytes: a file's content (`application/octet-stream`, images, documents).
+    Binary,
+}
+
+impl BodyMedia {
+    /// How a body of `media_type` is sent; `None` when it names no media type.
+    pub fn of(media_type: &str) -> Option<Self> {
+        let essence = media_type.split(';').next().unwrap_or(media_type).trim().to_ascii_lowercase();
+        let (kind, subtype) = essence.split_once('/').unwrap_or((essence.as_str(), ""));
+        Some(match (kind, subtype) {
+            ("", _) => return None,
+            ("*", "*") => BodyMedia::Json,
+            (_, subtype) if subtype.contains("x-www-form-urlencoded") => BodyMedia::Form,
+            ("multipart", _) | ("application", "form-data") => BodyMedia::Multipart,
+            (_, "json" | "json-patch+json" | "merge-patch+json") => BodyMedia::Json,
+            (_, subtype) if subtype.ends_with("+json") => BodyMedia::Json,
+            (_, "xml") => BodyMedia::Xml,
+            (_, subtype) if subtype.ends_with("+xml") => BodyMedia::Xml,
+            ("text", _) | (_, "x-yaml" | "yaml" | "jwt" | "text" | "x-ndjson" | "ndjson" | "csv") => BodyMedia::Text,
+            // A misspelt JSON type (`applicationjson;version=2`) is still JSON.
+            (kind, "") if kind.contains("json") => BodyMedia::Json,
+            _ => BodyMedia::Binary,
+        })
+    }
 }
 
 /// How body fields map to the tool's input.

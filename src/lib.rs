@@ -15,7 +15,7 @@ pub mod settings;
 
 use std::collections::BTreeMap;
 
-use diag::Diagnostic;
+use diag::{Diagnostic, SkipReason};
 use ir::Api;
 use load::Document;
 use settings::Settings;
@@ -35,6 +35,29 @@ impl Output {
     /// Whether any diagnostic is an error (then no files are produced).
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Operations that did not become tools, counted by reason.
+    pub fn skipped(&self) -> BTreeMap<SkipReason, usize> {
+        let mut skipped = BTreeMap::new();
+        for reason in self.diagnostics.iter().filter_map(|d| d.skipped) {
+            *skipped.entry(reason).or_insert(0) += 1;
+        }
+        skipped
+    }
+
+    /// How many operations became tools and how many were skipped, by reason: `12 tools, 2
+    /// operations skipped (1 unresolved $ref, 1 request body media type not supported)`.
+    pub fn tool_summary(&self) -> String {
+        let skipped = self.skipped();
+        let total: usize = skipped.values().sum();
+        let mut summary = format!("{} tools, {total} operations skipped", self.api.tools().count());
+        if total > 0 {
+            let reasons: Vec<String> =
+                skipped.iter().map(|(reason, count)| format!("{count} {}", reason.label())).collect();
+            summary.push_str(&format!(" ({})", reasons.join(", ")));
+        }
+        summary
     }
 }
 

@@ -113,10 +113,11 @@ fn run(job: &ApiJob, strict: bool) -> Result<Output, ()> {
     let warnings = output.diagnostics.iter().filter(|d| !d.is_error()).count();
     if output.has_errors() || (strict && warnings > 0) {
         eprintln!(
-            "{}: not generated ({} errors, {warnings} warnings{})",
+            "{}: not generated ({} errors, {warnings} warnings{}); {}",
             job.settings.name,
             output.diagnostics.len() - warnings,
-            if strict { ", --strict" } else { "" }
+            if strict { ", --strict" } else { "" },
+            output.tool_summary()
         );
         return Err(());
     }
@@ -138,11 +139,11 @@ fn generate(jobs: &[ApiJob], strict: bool, force: bool) -> Result<ExitCode, Stri
                 continue;
             }
         };
-        let tools = output.api.tools().count();
         let warnings = output.diagnostics.len();
         println!(
-            "{}: {tools} tools, {tools} argument types, {} modules -> {}: {} files written, {} removed, {} kept, {warnings} warnings",
+            "{}: {}, {} modules -> {}: {} files written, {} removed, {} kept, {warnings} warnings",
             job.settings.name,
+            output.tool_summary(),
             output.api.groups.len(),
             job.out.display(),
             written.write.len(),
@@ -215,8 +216,8 @@ fn inspect(spec: &Path, name: Option<String>, strict: bool) -> Result<ExitCode, 
     let bytes = serde_json::to_string(&list).map_err(|e| e.to_string())?.len();
     let warnings = output.diagnostics.iter().filter(|d| !d.is_error()).count();
     println!(
-        "{} tools; tool list {bytes} bytes (about {} tokens); {} errors, {warnings} warnings",
-        tools.len(),
+        "{}; tool list {bytes} bytes (about {} tokens); {} errors, {warnings} warnings",
+        output.tool_summary(),
         bytes / 4,
         output.diagnostics.len() - warnings
     );

@@ -171,7 +171,10 @@ fn inspect_lists_tools_size_and_warnings() {
         report.contains("create_booking") && report.contains("POST") && report.contains("/v2/bookings"),
         "{report}"
     );
-    assert!(report.contains("9 tools; tool list") && report.contains("0 errors, 0 warnings"), "{report}");
+    assert!(
+        report.contains("9 tools, 0 operations skipped; tool list") && report.contains("0 errors, 0 warnings"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -196,4 +199,31 @@ fn annotations_follow_the_method_and_settings_override_them() {
     assert_eq!(hints("bookings", "cancel_booking"), [false, true, false], "a POST made destructive by settings");
     assert_eq!(hints("bookings", "get_booking"), [true, false, true], "GET: read-only and idempotent");
     assert_eq!(hints("me", "get_me"), [true, false, false], "an override of one hint keeps the others");
+}
+
+#[test]
+fn skipped_operations_are_counted_by_reason_and_strict_fails_on_them() {
+    let dir = project();
+    let spec = dir.path().join("skips.yaml");
+    std::fs::write(
+        &spec,
+        "openapi: 3.0.3\ninfo: {title: s, version: '1'}\npaths:\n  /ok: {get: {operationId: ok}}\n  \
+         /bad-ref: {get: {operationId: badRef, parameters: [{$ref: '#/components/parameters/Missing'}]}}\n  \
+         /unclosed/{id: {get: {operationId: unclosed}}\n  \
+         /media: {post: {operationId: media, requestBody: {content: {'': {}}}}}\n",
+    )
+    .expect("spec");
+    let lenient = mcpgen(dir.path(), &["generate", "--spec", "skips.yaml", "--out", "lenient"]);
+    assert!(lenient.status.success(), "{}", text(&lenient));
+    let expected = "1 tools, 3 operations skipped (1 unresolved $ref, 1 path template and parameters disagree, \
+                    1 request body media type not supported)";
+    assert!(text(&lenient).contains(expected), "{}", text(&lenient));
+    let strict = mcpgen(dir.path(), &["generate", "--strict", "--spec", "skips.yaml", "--out", "strict"]);
+    assert!(!strict.status.success());
+    assert!(
+        text(&strict).contains(&format!("not generated (0 errors, 3 warnings, --strict); {expected}")),
+        "{}",
+        text(&strict)
+    );
+    assert!(!dir.path().join("strict").exists());
 }

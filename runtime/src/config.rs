@@ -100,6 +100,9 @@ pub struct Config {
     pub credentials: Vec<Credential>,
     /// Injected parameters with their values.
     pub injected: Vec<(InjectedSpec, String)>,
+    /// URL prefixes (each ending in `/`) under which the server may fetch a file a tool is given
+    /// by URL; empty: files come as content only.
+    pub file_url_prefixes: Vec<String>,
 }
 
 /// One missing or bad setting.
@@ -158,6 +161,20 @@ impl Config {
         let user_agent = reader.optional(&agent_var).map(|agent| reader.check_printable(&agent_var, agent));
         let user_agent = user_agent.unwrap_or(default_agent);
         let credentials = api.auth.iter().map(|spec| reader.credential(spec, &base_url)).collect();
+        let files_var = format!("{prefix}_FILE_URL_PREFIXES");
+        let file_url_prefixes = reader
+            .optional(&files_var)
+            .iter()
+            .flat_map(|list| list.split(','))
+            .map(str::trim)
+            .filter(|prefix| !prefix.is_empty())
+            .map(|prefix| {
+                // A prefix ends at a path boundary: `https://files.example.com` must not admit
+                // `https://files.example.com.attacker.net/`.
+                let prefix = reader.check_url(&files_var, prefix);
+                if prefix.ends_with('/') { prefix } else { format!("{prefix}/") }
+            })
+            .collect();
         let injected = api
             .injected
             .iter()
@@ -186,6 +203,7 @@ impl Config {
                 param_defaults,
                 credentials,
                 injected,
+                file_url_prefixes,
             })
         } else {
             Err(reader.problems)
@@ -217,6 +235,7 @@ impl Config {
             "BREAKER_COOLDOWN_S",
             "CACHE_TTL_S",
             "MAX_RESPONSE_BYTES",
+            "FILE_URL_PREFIXES",
         ] {
             vars.push((format!("{prefix}_{tuning}"), false));
         }

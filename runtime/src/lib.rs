@@ -1,5 +1,6 @@
 //! The server runtime: the same in every generated crate; only `api.rs` and `tools/` differ.
 
+pub mod bodies;
 pub mod cli;
 pub mod config;
 pub mod descriptor;
@@ -14,6 +15,7 @@ pub mod sessions;
 pub mod upstream;
 pub mod validate;
 
+pub use bodies::{FileInput, FormStyle};
 pub use cli::main;
 pub use descriptor::{
     ApiDescriptor, AuthSpec, InjectedSpec, ParamLocation, PromptSpec, ShardSpec, ToolArgs, ToolSpec, build, present,

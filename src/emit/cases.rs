@@ -164,7 +164,12 @@ fn rule_cases(with_args: &[(&Tool, Map<String, Value>)]) -> Vec<Case> {
         set(&|s| {
             s.get("maxLength")
                 .and_then(Value::as_u64)
-                .filter(|_| kind(s) == Some("string") && s.get("format").is_none() && s.get("enum").is_none())
+                .filter(|max| {
+                    *max < MAX_EXAMPLE_SIZE
+                        && kind(s) == Some("string")
+                        && s.get("format").is_none()
+                        && s.get("enum").is_none()
+                })
                 .map(|max| json!("x".repeat(max as usize + 1)))
         }),
         &|n| refused(vec![format!("`{n}`: must have at most")]),
@@ -290,8 +295,13 @@ fn build_nested(path: &str, value: Value) -> Value {
     path.rsplit('.').fold(value, |inner, name| json!({ name: inner }))
 }
 
+/// The longest string and array an example builds: a tool whose minimal arguments are larger has no
+/// cases (a spec's `minLength: 2147483647` would otherwise write gigabytes of test data).
+const MAX_EXAMPLE_SIZE: u64 = 1024;
+
 /// Minimal valid arguments for a validation schema: required properties only, from examples.
-/// `None` when a required value cannot be made up (a free-form pattern, an empty enum).
+/// `None` when a required value cannot be made up (a free-form pattern, an empty enum, a value
+/// longer than [`MAX_EXAMPLE_SIZE`]).
 pub fn example(schema: &Value) -> Option<Value> {
     if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|values| values.first()) {
         return Some(first.clone());
@@ -315,6 +325,9 @@ pub fn example(schema: &Value) -> Option<Value> {
         }
         Some("array") => {
             let count = schema.get("minItems").and_then(Value::as_u64).unwrap_or(0);
+            if count > MAX_EXAMPLE_SIZE {
+                return None;
+            }
             let item = if count > 0 { Some(example(schema.get("items")?)?) } else { None };
             Some(Value::Array(item.into_iter().cycle().take(count as usize).collect()))
         }
@@ -344,7 +357,11 @@ pub fn example(schema: &Value) -> Option<Value> {
                     None => "example",
                 },
             };
-            let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
+            let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0);
+            if min > MAX_EXAMPLE_SIZE {
+                return None;
+            }
+            let min = min as usize;
             Some(json!(if text.len() >= min { text.to_string() } else { "x".repeat(min) }))
         }
         _ => Some(json!("example")),

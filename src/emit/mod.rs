@@ -20,6 +20,7 @@ use crate::ir::Api;
 const RUNTIME: &[(&str, &str)] = &[
     ("src/lib.rs", include_str!("../../templates/lib.rs")),
     ("src/runtime/mod.rs", include_str!("../../runtime/src/lib.rs")),
+    ("src/runtime/bodies.rs", include_str!("../../runtime/src/bodies.rs")),
     ("src/runtime/cli.rs", include_str!("../../runtime/src/cli.rs")),
     ("src/runtime/config.rs", include_str!("../../runtime/src/config.rs")),
     ("src/runtime/descriptor.rs", include_str!("../../runtime/src/descriptor.rs")),

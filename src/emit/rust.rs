@@ -5,7 +5,7 @@ use quote::quote;
 
 use crate::emit::docs::doc_attrs;
 use crate::ir::{
-    Api, Auth, BodyMedia, BodyShape, Field, FieldType, InjectedParam, Location, PathPart, Tool, ToolGroup,
+    Api, Auth, BodyMedia, BodyShape, Field, FieldType, FormStyle, InjectedParam, Location, PathPart, Tool, ToolGroup,
 };
 
 /// `src/api.rs`: the API descriptor.
@@ -217,6 +217,7 @@ fn rust_type(ty: &FieldType) -> TokenStream {
             quote! { ::std::vec::Vec<#inner> }
         }
         FieldType::Json => quote! { ::serde_json::Value },
+        FieldType::File => quote! { crate::runtime::FileInput },
     }
 }
 
@@ -226,12 +227,20 @@ fn to_request(tool: &Tool) -> TokenStream {
         PathPart::Literal(text) => quote! { request.push_literal(#text); },
         PathPart::Param(rust_name) => {
             let name = ident(rust_name);
-            let wire =
-                tool.fields.iter().find(|f| &f.rust_name == rust_name).map_or(rust_name.as_str(), |f| &f.wire_name);
-            quote! { request.push_segment(#wire, &self.#name); }
+            let field = tool.fields.iter().find(|f| &f.rust_name == rust_name);
+            let wire = field.map_or(rust_name.as_str(), |f| &f.wire_name);
+            match field.filter(|f| !f.required).and_then(|f| f.default.as_ref()).and_then(literal) {
+                Some(default) => quote! {
+                    match &self.#name {
+                        ::std::option::Option::Some(value) => request.push_segment(#wire, value),
+                        ::std::option::Option::None => request.push_segment(#wire, #default),
+                    }
+                },
+                None => quote! { request.push_segment(#wire, &self.#name); },
+            }
         }
     });
-    let media = tool.body.as_ref().map(|body| body.media);
+    let media = tool.body.as_ref().map_or(BodyMedia::Json, |body| body.media);
     let whole_body = match tool.body.as_ref().map(|body| &body.shape) {
         Some(BodyShape::Whole(name)) => Some(name.as_str()),
         _ => None,
@@ -246,9 +255,9 @@ fn to_request(tool: &Tool) -> TokenStream {
             }
             Location::Header => quote! { request.header(#wire, #value); },
             Location::Cookie => quote! { request.cookie(#wire, #value); },
-            Location::Body if whole_body == Some(field.rust_name.as_str()) => quote! { request.json_body(#value); },
-            Location::Body if media == Some(BodyMedia::Form) => quote! { request.form_field(#wire, #value); },
-            Location::Body | Location::Path => quote! { request.json_field(#wire, #value); },
+            Location::Body if whole_body == Some(field.rust_name.as_str()) => whole_body_call(media, wire, &value),
+            Location::Body => body_field_call(media, field, &value),
+            Location::Path => quote! { request.json_field(#wire, #value); },
         };
         if field.required {
             send(quote! { &self.#name })
@@ -273,7 +282,8 @@ fn to_request(tool: &Tool) -> TokenStream {
     });
     let content_type = tool.body.as_ref().map(|body| {
         let content_type = &body.content_type;
-        quote! { request.set_content_type(#content_type); }
+        let xml = body.xml_root.as_ref().map(|root| quote! { request.json_to_xml(#root); });
+        quote! { #xml request.set_content_type(#content_type); }
     });
     quote! {
         let mut request = crate::runtime::UpstreamRequest::new(::reqwest::Method::#method);
@@ -282,6 +292,39 @@ fn to_request(tool: &Tool) -> TokenStream {
         #(#constants)*
         #content_type
         request
+    }
+}
+
+/// The call that sends a tool's one body field as the whole body.
+fn whole_body_call(media: BodyMedia, wire: &str, value: &TokenStream) -> TokenStream {
+    match media {
+        BodyMedia::Json => quote! { request.json_body(#value); },
+        BodyMedia::Form => quote! { request.form_body(#value); },
+        BodyMedia::Multipart => quote! { request.multipart_body(#value); },
+        BodyMedia::Xml | BodyMedia::Text => quote! { request.text_body(#value); },
+        BodyMedia::Binary => quote! { request.file_body(#wire, #value); },
+    }
+}
+
+/// The call that sends one body field (XML fields gather as JSON, written out as XML at the end).
+fn body_field_call(media: BodyMedia, field: &Field, value: &TokenStream) -> TokenStream {
+    let wire = &field.wire_name;
+    match (media, &field.ty) {
+        (BodyMedia::Form, _) => {
+            let style = match field.form_style.unwrap_or(FormStyle::Form) {
+                FormStyle::Form => quote! { Form { explode: true } },
+                FormStyle::SpaceDelimited => quote! { SpaceDelimited },
+                FormStyle::PipeDelimited => quote! { PipeDelimited },
+                FormStyle::DeepObject => quote! { DeepObject },
+            };
+            quote! { request.form_value(#wire, #value, crate::runtime::FormStyle::#style); }
+        }
+        (BodyMedia::Multipart, FieldType::File) => quote! { request.multipart_file(#wire, #value); },
+        (BodyMedia::Multipart, FieldType::Array(item)) if **item == FieldType::File => {
+            quote! { for file in #value { request.multipart_file(#wire, file); } }
+        }
+        (BodyMedia::Multipart, _) => quote! { request.multipart_value(#wire, #value); },
+        _ => quote! { request.json_field(#wire, #value); },
     }
 }
 

@@ -97,7 +97,11 @@ pub fn load_text(file: &str, text: &str, path: Option<&Path>) -> Document {
                     oas31::downgrade(&mut value, &mut diagnostics);
                     value
                 }
-                Version::OpenApi30 => value,
+                Version::OpenApi30 => {
+                    let mut value = value;
+                    oas31::normalize(&mut value, &mut diagnostics);
+                    value
+                }
                 Version::Unknown(found) => {
                     diagnostics.push(Diagnostic::error(
                         "#",

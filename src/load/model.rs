@@ -7,7 +7,7 @@ use openapiv3::{Components, Info, OpenAPI, Operation, PathItem, Paths, Reference
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::diag::{self, Diagnostic};
+use crate::diag::{self, Diagnostic, SkipReason};
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
@@ -50,14 +50,26 @@ struct Reader<'d> {
 
 impl Reader<'_> {
     fn piece<T: DeserializeOwned>(&mut self, value: Value, pointer: &str) -> Option<T> {
+        self.piece_or_skip(value, pointer, None)
+    }
+
+    /// Reads a piece; `skip` marks the warning of a piece that does not fit as costing a tool.
+    fn piece_or_skip<T: DeserializeOwned>(
+        &mut self,
+        value: Value,
+        pointer: &str,
+        skip: Option<SkipReason>,
+    ) -> Option<T> {
         match serde_json::from_value(value) {
             Ok(piece) => Some(piece),
             Err(error) => {
-                self.diagnostics.push(Diagnostic::warning(
+                let mut diagnostic = Diagnostic::warning(
                     pointer,
                     format!("this part of the spec does not fit the OpenAPI model: {error}"),
                     "fix it to match the OpenAPI specification; it is left out",
-                ));
+                );
+                diagnostic.skipped = skip;
+                self.diagnostics.push(diagnostic);
                 None
             }
         }
@@ -103,8 +115,40 @@ impl Reader<'_> {
         }
     }
 
+    /// A parameter list, each read alone; a parameter with neither `schema` nor `content` (which
+    /// the model requires) takes any value, with a warning.
+    fn parameters<T: DeserializeOwned>(&mut self, value: Option<Value>, pointer: &str) -> Vec<T> {
+        let value = value.map(|mut value| {
+            if let Value::Array(items) = &mut value {
+                for (index, item) in items.iter_mut().enumerate() {
+                    self.give_schema(item, &diag::child(pointer, index.to_string()));
+                }
+            }
+            value
+        });
+        self.list(value, pointer)
+    }
+
+    fn give_schema(&mut self, parameter: &mut Value, pointer: &str) {
+        let Value::Object(parameter) = parameter else { return };
+        let declared = ["schema", "content", "$ref"].iter().any(|key| parameter.contains_key(*key));
+        if !declared && parameter.get("in").is_some_and(Value::is_string) {
+            self.diagnostics.push(Diagnostic::warning(
+                pointer,
+                "the parameter has neither `schema` nor `content`",
+                "add a `schema`; until then the parameter takes any value",
+            ));
+            parameter.insert("schema".into(), Value::Object(Map::new()));
+        }
+    }
+
     fn components(&mut self, value: Value) -> Components {
         let Value::Object(mut map) = value else { return Components::default() };
+        if let Some(Value::Object(parameters)) = map.get_mut("parameters") {
+            for (name, parameter) in parameters.iter_mut() {
+                self.give_schema(parameter, &diag::pointer(["components", "parameters", name.as_str()]));
+            }
+        }
         let mut take = |key: &str| map.remove(key);
         let (schemas, responses, parameters, examples, request_bodies, headers, security_schemes, links, callbacks) = (
             take("schemas"),
@@ -147,14 +191,23 @@ impl Reader<'_> {
         let mut operation = |method: &str, reader: &mut Self| -> Option<Operation> {
             let value = item.remove(method)?;
             let mut value = value;
-            // Parameters one by one, so a single bad parameter does not cost the operation.
-            let parameters = match &mut value {
-                Value::Object(op) => op.remove("parameters"),
-                _ => None,
+            // Parameters one by one, so a single bad parameter does not cost the operation; responses
+            // and callbacks (which no tool needs) read apart, so a bad one costs nothing.
+            let (parameters, responses, callbacks) = match &mut value {
+                Value::Object(op) => {
+                    let parts = (op.remove("parameters"), op.remove("responses"), op.remove("callbacks"));
+                    op.insert("responses".into(), Value::Object(Map::new()));
+                    parts
+                }
+                _ => (None, None, None),
             };
             let op_pointer = diag::child(pointer, method);
-            let mut op: Operation = reader.piece(value, &op_pointer)?;
-            op.parameters = reader.list(parameters, &diag::child(&op_pointer, "parameters"));
+            let mut op: Operation = reader.piece_or_skip(value, &op_pointer, Some(SkipReason::Malformed))?;
+            op.parameters = reader.parameters(parameters, &diag::child(&op_pointer, "parameters"));
+            if let Some(responses) = responses.map(with_response_descriptions) {
+                op.responses = reader.piece(responses, &diag::child(&op_pointer, "responses")).unwrap_or_default();
+            }
+            op.callbacks = reader.map(callbacks, &diag::child(&op_pointer, "callbacks"));
             Some(op)
         };
         let get = operation("get", self);
@@ -165,7 +218,7 @@ impl Reader<'_> {
         let head = operation("head", self);
         let patch = operation("patch", self);
         let trace = operation("trace", self);
-        let parameters = self.list(item.remove("parameters"), &diag::child(pointer, "parameters"));
+        let parameters = self.parameters(item.remove("parameters"), &diag::child(pointer, "parameters"));
         let servers = self.list(item.remove("servers"), &diag::child(pointer, "servers"));
         for key in item.keys().filter(|k| !k.starts_with("x-") && !METHODS.contains(&k.as_str())) {
             if !matches!(key.as_str(), "summary" | "description" | "$ref") {
@@ -194,6 +247,21 @@ impl Reader<'_> {
     }
 }
 
+/// Responses with the `description` the model requires and many published specs leave out: the
+/// generator never shows it, so an empty one loses nothing.
+fn with_response_descriptions(mut responses: Value) -> Value {
+    if let Value::Object(map) = &mut responses {
+        for response in map.values_mut() {
+            if let Value::Object(response) = response
+                && !response.contains_key("$ref")
+            {
+                response.entry("description").or_insert_with(|| Value::String(String::new()));
+            }
+        }
+    }
+    responses
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,7 +274,7 @@ mod tests {
             json!({
                 "openapi": "3.0.3", "info": {"title": "t", "version": "1"},
                 "paths": {"/a": {"get": {"responses": {}, "parameters": [{"name": "ok", "in": "query", "schema": {"type": "string"}}, {"in": 5}]},
-                                 "post": {"responses": "nope"}}},
+                                 "post": {"requestBody": "nope"}}},
                 "components": {"schemas": {"Good": {"type": "string"}, "Bad": {"type": "string", "maxLength": "x"}}}
             }),
             &mut diagnostics,
@@ -220,5 +288,31 @@ mod tests {
         let expected = ["#/components/schemas/Bad", "#/paths/~1a/get/parameters/1", "#/paths/~1a/post"];
         assert_eq!(pointers, expected.into_iter().collect());
         assert_eq!(diagnostics.len(), 3);
+    }
+
+    #[test]
+    fn operations_survive_what_no_tool_needs() {
+        let mut diagnostics = Vec::new();
+        let doc = read(
+            json!({
+                "openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+                "paths": {"/a": {
+                    "get": {"parameters": [{"name": "q", "in": "query"}]},
+                    "put": {"responses": {"200": {"content": {}}}, "callbacks": {"c": "#/components/callbacks/x"}},
+                    "post": {"responses": {"200": "not a response"}}
+                }}
+            }),
+            &mut diagnostics,
+        );
+        let item = doc.paths.paths["/a"].as_item().unwrap();
+        assert!(item.get.is_some() && item.put.is_some() && item.post.is_some(), "{diagnostics:#?}");
+        assert_eq!(item.get.as_ref().unwrap().parameters.len(), 1, "a parameter without a schema takes any value");
+        assert_eq!(item.put.as_ref().unwrap().responses.responses.len(), 1, "a response without a description is kept");
+        let pointers: Vec<&str> = diagnostics.iter().map(|d| d.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            ["#/paths/~1a/get/parameters/0", "#/paths/~1a/put/callbacks/c", "#/paths/~1a/post/responses"]
+        );
+        assert!(diagnostics.iter().all(|d| d.skipped.is_none()));
     }
 }

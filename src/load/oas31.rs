@@ -2,14 +2,39 @@
 //!
 //! `type: [X, "null"]` becomes `type: X` + `nullable`, `const` becomes a one-value `enum`, numeric
 //! `exclusiveMinimum`/`exclusiveMaximum` become the boolean form, schema `examples` arrays become
-//! `example`. What cannot be carried (several non-null types) is a warning.
+//! `example`, boolean schemas become objects. What cannot be carried (several non-null types) is a
+//! warning. Names (of properties, components, responses) are never read as keywords.
 
 use serde_json::{Map, Value, json};
 
 use crate::diag::{self, Diagnostic};
 
 /// Keys whose values are data, not schemas or spec objects: never rewritten.
-const DATA_KEYS: &[&str] = &["example", "default", "enum", "const", "x-examples"];
+const DATA_KEYS: &[&str] = &["example", "default", "enum", "const", "x-examples", "value"];
+
+/// Keys whose values map names (of properties, components, responses, media types...) to objects:
+/// a name is never a keyword, so a property called `default`, `type` or `const` is a schema like
+/// any other.
+const NAME_MAPS: &[&str] = &[
+    "properties",
+    "patternProperties",
+    "$defs",
+    "definitions",
+    "dependentSchemas",
+    "schemas",
+    "responses",
+    "parameters",
+    "requestBodies",
+    "headers",
+    "securitySchemes",
+    "links",
+    "callbacks",
+    "pathItems",
+    "paths",
+    "content",
+    "encoding",
+    "examples",
+];
 
 /// Rewrites a 3.1 document in place into 3.0.3.
 pub fn downgrade(doc: &mut Value, diagnostics: &mut Vec<Diagnostic>) {
@@ -18,6 +43,12 @@ pub fn downgrade(doc: &mut Value, diagnostics: &mut Vec<Diagnostic>) {
         map.remove("webhooks");
         map.remove("jsonSchemaDialect");
     }
+    normalize(doc, diagnostics);
+}
+
+/// Rewrites the 3.1 schema constructs of any document into their 3.0 forms: published 3.0 specs
+/// use them too (`type: [string, "null"]`, boolean schemas), and their meaning is clear.
+pub fn normalize(doc: &mut Value, diagnostics: &mut Vec<Diagnostic>) {
     rewrite(doc, "#", diagnostics);
 }
 
@@ -26,8 +57,25 @@ fn rewrite(value: &mut Value, pointer: &str, diagnostics: &mut Vec<Diagnostic>) 
         Value::Object(map) => {
             rewrite_schema_keywords(map, pointer, diagnostics);
             for (key, child) in map.iter_mut() {
-                if !DATA_KEYS.contains(&key.as_str()) {
-                    rewrite(child, &diag::child(pointer, key), diagnostics);
+                let pointer = diag::child(pointer, key);
+                match (child, key.as_str()) {
+                    (Value::Object(names), key) if NAME_MAPS.contains(&key) => {
+                        // A property that may never appear is one the tool does not offer.
+                        if key == "properties" {
+                            names.retain(|_, item| *item != Value::Bool(false));
+                        }
+                        for (name, item) in names.iter_mut() {
+                            if let Value::Bool(admits_anything) = item {
+                                *item = boolean_schema(*admits_anything);
+                            }
+                            rewrite(item, &diag::child(&pointer, name), diagnostics);
+                        }
+                    }
+                    (child @ Value::Bool(_), "items" | "not" | "schema" | "contains" | "propertyNames") => {
+                        *child = boolean_schema(child.as_bool() == Some(true));
+                    }
+                    (_, key) if DATA_KEYS.contains(&key) => {}
+                    (child, _) => rewrite(child, &pointer, diagnostics),
                 }
             }
         }
@@ -38,6 +86,11 @@ fn rewrite(value: &mut Value, pointer: &str, diagnostics: &mut Vec<Diagnostic>) 
         }
         _ => {}
     }
+}
+
+/// The object form of a boolean schema: `true` admits anything, `false` nothing.
+fn boolean_schema(admits_anything: bool) -> Value {
+    if admits_anything { json!({}) } else { json!({"not": {}}) }
 }
 
 fn rewrite_schema_keywords(map: &mut Map<String, Value>, pointer: &str, diagnostics: &mut Vec<Diagnostic>) {
@@ -83,6 +136,32 @@ fn rewrite_schema_keywords(map: &mut Map<String, Value>, pointer: &str, diagnost
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn properties_named_like_keywords_are_schemas() {
+        let mut doc = json!({"components": {"schemas": {"A": {"type": "object", "properties": {
+            "default": {"type": ["string", "null"]},
+            "type": {"type": ["integer", "null"]},
+            "const": {"const": "x"},
+            "enum": {"type": ["boolean", "null"], "default": true},
+            "example": {"type": ["string", "null"], "example": ["kept", "as data"]},
+            "additionalProperties": false,
+            "anything": true
+        }}}, "responses": {"default": {"description": "d", "content": {"application/json": {"schema": {"type": ["string", "null"]}}}}}}});
+        let mut diagnostics = Vec::new();
+        downgrade(&mut doc, &mut diagnostics);
+        let props = &doc["components"]["schemas"]["A"]["properties"];
+        assert_eq!(props["default"], json!({"type": "string", "nullable": true}));
+        assert_eq!(props["type"], json!({"type": "integer", "nullable": true}));
+        assert_eq!(props["const"], json!({"enum": ["x"]}));
+        assert_eq!(props["enum"], json!({"type": "boolean", "nullable": true, "default": true}));
+        assert_eq!(props["example"]["example"], json!(["kept", "as data"]));
+        assert!(props.get("additionalProperties").is_none(), "a property that may never appear is dropped");
+        assert_eq!(props["anything"], json!({}));
+        let default_response = &doc["components"]["responses"]["default"]["content"]["application/json"]["schema"];
+        assert_eq!(default_response, &json!({"type": "string", "nullable": true}));
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    }
 
     #[test]
     fn type_arrays_const_and_exclusive_bounds() {

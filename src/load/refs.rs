@@ -2,13 +2,13 @@
 //! anything that is not a named component are inlined. References to components stay, and are
 //! resolved during lowering. The network is never used.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
-use crate::diag::{self, Diagnostic};
+use crate::diag::{self, Diagnostic, Severity};
 use crate::load::text;
 
 /// Component kinds a `#/components/<kind>/<name>` reference may name and keep.
@@ -25,11 +25,33 @@ const COMPONENT_KINDS: &[&str] = &[
 ];
 
 /// Inlines file references and non-component local references of `root` (read from `file`).
+///
+/// A reference into a component schema (`#/components/schemas/A/properties/b`) is not inlined: its
+/// target is copied into `components/schemas` under the name `A/properties/b` and referenced by
+/// that name, so recursion through it is cut by depth like any component's, instead of being
+/// expanded once per path through the document.
 pub fn inline(root: &mut Value, file: Option<&Path>, diagnostics: &mut Vec<Diagnostic>) {
     let snapshot = root.clone();
-    let mut resolver = Resolver { files: BTreeMap::new(), stack: Vec::new(), diagnostics };
+    let mut resolver = Resolver {
+        files: BTreeMap::new(),
+        stack: Vec::new(),
+        hoisted: BTreeMap::new(),
+        warned: BTreeSet::new(),
+        diagnostics,
+    };
     let base = Base { file: file.map(Path::to_path_buf), document: &snapshot, is_root: true };
     resolver.walk(root, &base, "#");
+    let mut done = BTreeSet::new();
+    while let Some((name, fragment)) =
+        resolver.hoisted.iter().find(|(name, _)| !done.contains(*name)).map(|(n, f)| (n.clone(), f.clone()))
+    {
+        done.insert(name.clone());
+        let Some(mut schema) = lookup(&snapshot, &fragment).cloned() else { continue };
+        resolver.walk(&mut schema, &base, &format!("#{fragment}"));
+        if let Some(Value::Object(schemas)) = root.pointer_mut("/components/schemas") {
+            schemas.insert(name, schema);
+        }
+    }
 }
 
 struct Base<'a> {
@@ -41,6 +63,10 @@ struct Base<'a> {
 struct Resolver<'d> {
     files: BTreeMap<PathBuf, Value>,
     stack: Vec<String>,
+    /// Component schemas made of targets inside component schemas: name to pointer.
+    hoisted: BTreeMap<String, String>,
+    /// Cycles already reported, so a cycle reached along many paths is reported once.
+    warned: BTreeSet<String>,
     diagnostics: &'d mut Vec<Diagnostic>,
 }
 
@@ -55,7 +81,9 @@ impl Resolver<'_> {
         match value {
             Value::Object(map) => {
                 for (key, child) in map.iter_mut() {
-                    if !matches!(key.as_str(), "example" | "examples" | "default" | "enum") {
+                    // Data and vendor extensions are never read through: a reference inside them does
+                    // not matter to any tool, resolvable or not.
+                    if !matches!(key.as_str(), "example" | "examples" | "default" | "enum") && !key.starts_with("x-") {
                         self.walk(child, base, &diag::child(pointer, key));
                     }
                 }
@@ -79,10 +107,18 @@ impl Resolver<'_> {
             // Components are found by name: the reference keeps the name, not its URI encoding.
             return (fragment != encoded).then(|| json!({"$ref": format!("#{fragment}")}));
         }
+        let hoisted = inside_component_schema(fragment).filter(|_| file_part.is_empty() && base.is_root);
+        if let Some(name) = hoisted
+            && lookup(base.document, fragment).is_some_and(Value::is_object)
+        {
+            let reference = diag::pointer(["components", "schemas", name.as_str()]);
+            self.hoisted.entry(name).or_insert_with(|| fragment.to_string());
+            return Some(json!({ "$ref": reference }));
+        }
         if file_part.contains("://") {
-            self.diagnostics.push(Diagnostic::error(
+            self.diagnostics.push(Diagnostic::warning(
                 pointer,
-                format!("remote reference `{target}` is not fetched"),
+                format!("remote reference `{target}` is not fetched; the value is accepted as any JSON"),
                 "download the referenced file next to the spec and use a relative path",
             ));
             return Some(json!({}));
@@ -96,11 +132,13 @@ impl Resolver<'_> {
         let key =
             format!("{}#{fragment}", file.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default());
         if self.stack.contains(&key) {
-            self.diagnostics.push(Diagnostic::warning(
-                pointer,
-                format!("reference cycle through `{target}` outside components"),
-                "move the recursive schema under #/components/schemas so it can be referenced by name",
-            ));
+            if self.warned.insert(key) {
+                self.diagnostics.push(Diagnostic::warning(
+                    pointer,
+                    format!("reference cycle through `{target}` outside components"),
+                    "move the recursive schema under #/components/schemas so it can be referenced by name",
+                ));
+            }
             return Some(json!({}));
         }
         let loaded;
@@ -108,15 +146,20 @@ impl Resolver<'_> {
             base.document
         } else {
             loaded = match &file {
-                Some(path) => self.load_file(path, pointer)?,
+                Some(path) => match self.load_file(path, file_part, pointer) {
+                    Some(document) => document,
+                    None => return Some(json!({})),
+                },
                 None => return Some(json!({})),
             };
             &loaded
         };
         let Some(mut resolved) = lookup(document, fragment).cloned() else {
-            self.diagnostics.push(Diagnostic::error(
+            // Only what a tool reads can suffer from it: the value is accepted as any JSON there,
+            // and a parameter or body it leaves empty is reported where it is read.
+            self.diagnostics.push(Diagnostic::warning(
                 pointer,
-                format!("`$ref: {target}` points at nothing"),
+                format!("`$ref: {target}` points at nothing; the value is accepted as any JSON"),
                 "check the file name and the JSON pointer after `#`",
             ));
             return Some(json!({}));
@@ -128,15 +171,16 @@ impl Resolver<'_> {
         Some(resolved)
     }
 
-    fn load_file(&mut self, path: &Path, pointer: &str) -> Option<Value> {
+    /// The parsed file; `None` (reported) when it cannot be read or parsed.
+    fn load_file(&mut self, path: &Path, written: &str, pointer: &str) -> Option<Value> {
         if let Some(document) = self.files.get(path) {
             return Some(document.clone());
         }
         let parsed = std::fs::read_to_string(path)
             .map_err(|error| {
-                Box::new(Diagnostic::error(
+                Box::new(Diagnostic::warning(
                     pointer,
-                    format!("cannot read referenced file {}: {error}", path.display()),
+                    format!("cannot read referenced file `{written}`: {error}; the value is accepted as any JSON"),
                     "reference files relative to the spec that refers to them",
                 ))
             })
@@ -148,8 +192,9 @@ impl Resolver<'_> {
             }
             Err(mut error) => {
                 error.pointer = pointer.to_string();
+                error.severity = Severity::Warning;
                 self.diagnostics.push(*error);
-                Some(json!({}))
+                None
             }
         }
     }
@@ -158,6 +203,14 @@ impl Resolver<'_> {
 fn is_component(fragment: &str) -> bool {
     let segments: Vec<&str> = fragment.trim_start_matches('/').split('/').collect();
     matches!(segments.as_slice(), ["components", kind, _] if COMPONENT_KINDS.contains(kind))
+}
+
+/// For a pointer inside a component schema (`/components/schemas/A/properties/b`), the name its
+/// target takes as a component of its own (`A/properties/b`).
+fn inside_component_schema(fragment: &str) -> Option<String> {
+    let rest = fragment.strip_prefix("/components/schemas/")?;
+    let segments: Vec<String> = rest.split('/').map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
+    (segments.len() > 1).then(|| segments.join("/"))
 }
 
 /// Follows an RFC 6901 pointer (`/a/b~1c`, without the leading `#`, already percent-decoded).
@@ -184,6 +237,36 @@ mod tests {
         assert_eq!(doc["paths"]["/a"]["get"]["parameters"][0]["name"], "x");
         assert_eq!(doc["components"]["schemas"]["A"]["$ref"], "#/components/schemas/B");
         assert!(diagnostics.is_empty());
+    }
+
+    #[test]
+    fn refs_inside_component_schemas_become_components_of_their_own() {
+        // A cycle through a property of a component is cut by the lowerer's depth, not expanded
+        // along every path that reaches it.
+        let mut doc = json!({"components": {"schemas": {
+            "Server": {"properties": {"nic": {"properties": {"server": {"$ref": "#/components/schemas/Server/properties/nic/properties/peer"}, "peer": {"$ref": "#/components/schemas/Server"}}}}},
+            "Use": {"$ref": "#/components/schemas/Server/properties/nic"}
+        }}});
+        let mut diagnostics = Vec::new();
+        inline(&mut doc, None, &mut diagnostics);
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(schemas["Use"]["$ref"], "#/components/schemas/Server~1properties~1nic");
+        assert_eq!(schemas["Server/properties/nic"]["properties"]["peer"]["$ref"], "#/components/schemas/Server");
+        assert_eq!(
+            schemas["Server/properties/nic"]["properties"]["server"]["$ref"],
+            "#/components/schemas/Server~1properties~1nic~1properties~1peer"
+        );
+        assert_eq!(schemas["Server/properties/nic/properties/peer"]["$ref"], "#/components/schemas/Server");
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    }
+
+    #[test]
+    fn a_cycle_reached_along_many_paths_is_reported_once() {
+        let mut doc =
+            json!({"x": {"a": {"$ref": "#/x"}, "b": {"$ref": "#/x"}}, "y": [{"$ref": "#/x"}, {"$ref": "#/x"}]});
+        let mut diagnostics = Vec::new();
+        inline(&mut doc, None, &mut diagnostics);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
     }
 
     #[test]

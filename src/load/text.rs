@@ -1,5 +1,8 @@
 //! Bytes to a JSON value: YAML or JSON, with syntax errors located.
 
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, Position};
@@ -15,7 +18,7 @@ pub fn parse(text: &str) -> Result<Value, Box<Diagnostic>> {
             )
         });
     }
-    let yaml: yaml_serde::Value = yaml_serde::from_str(text).map_err(|error| {
+    let yaml: Lenient = yaml_serde::from_str(text).map_err(|error| {
         let diagnostic =
             Diagnostic::error("#", format!("invalid YAML: {error}"), "fix the YAML syntax at this position");
         match error.location() {
@@ -23,11 +26,98 @@ pub fn parse(text: &str) -> Result<Value, Box<Diagnostic>> {
             None => Box::new(diagnostic),
         }
     })?;
-    let mut yaml = yaml;
+    let mut yaml = yaml.0;
     yaml.apply_merge().map_err(|error| {
         Box::new(Diagnostic::error("#", format!("invalid YAML merge key: {error}"), "`<<` must merge a mapping"))
     })?;
     Ok(to_json(yaml))
+}
+
+/// A YAML value read as `yaml_serde::Value` is, except that integers beyond 64 bits (which it
+/// refuses) become floats, as they do in JSON, and a repeated key keeps its last value.
+struct Lenient(yaml_serde::Value);
+
+impl<'de> Deserialize<'de> for Lenient {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LenientVisitor)
+    }
+}
+
+struct LenientVisitor;
+
+impl<'de> Visitor<'de> for LenientVisitor {
+    type Value = Lenient;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Lenient, E> {
+        Ok(Lenient(yaml_serde::Value::Bool(b)))
+    }
+
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Lenient, E> {
+        Ok(Lenient(yaml_serde::Value::Number(i.into())))
+    }
+
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Lenient, E> {
+        Ok(Lenient(yaml_serde::Value::Number(u.into())))
+    }
+
+    fn visit_i128<E: de::Error>(self, i: i128) -> Result<Lenient, E> {
+        self.visit_f64(i as f64)
+    }
+
+    fn visit_u128<E: de::Error>(self, u: u128) -> Result<Lenient, E> {
+        self.visit_f64(u as f64)
+    }
+
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Lenient, E> {
+        Ok(Lenient(yaml_serde::Value::Number(f.into())))
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Lenient, E> {
+        Ok(Lenient(yaml_serde::Value::String(s.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Lenient, E> {
+        Ok(Lenient(yaml_serde::Value::String(s)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Lenient, E> {
+        Ok(Lenient(yaml_serde::Value::Null))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Lenient, E> {
+        Ok(Lenient(yaml_serde::Value::Null))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Lenient, D::Error> {
+        Lenient::deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Lenient, A::Error> {
+        let mut sequence = yaml_serde::Sequence::new();
+        while let Some(Lenient(item)) = items.next_element()? {
+            sequence.push(item);
+        }
+        Ok(Lenient(yaml_serde::Value::Sequence(sequence)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Lenient, A::Error> {
+        let mut mapping = yaml_serde::Mapping::new();
+        while let Some((Lenient(key), Lenient(value))) = entries.next_entry()? {
+            mapping.insert(key, value);
+        }
+        Ok(Lenient(yaml_serde::Value::Mapping(mapping)))
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, tagged: A) -> Result<Lenient, A::Error> {
+        let (tag, contents): (String, _) = tagged.variant()?;
+        let Lenient(value) = contents.newtype_variant()?;
+        let tag = yaml_serde::value::Tag::new(tag);
+        Ok(Lenient(yaml_serde::Value::Tagged(Box::new(yaml_serde::value::TaggedValue { tag, value }))))
+    }
 }
 
 fn located_box(mut diagnostic: Diagnostic, line: usize, column: usize) -> Box<Diagnostic> {
@@ -82,6 +172,24 @@ mod tests {
     fn yaml_integer_keys_become_strings() {
         let value = parse("responses:\n  200:\n    description: ok\n").unwrap();
         assert_eq!(value["responses"]["200"]["description"], "ok");
+    }
+
+    #[test]
+    fn numbers_beyond_64_bits_are_read_as_json_reads_them() {
+        let value = parse("minimum: -9223372036854776000\nmaximum: 340282366920938463463374607431768211455\n").unwrap();
+        assert_eq!(value["minimum"].as_f64(), Some(-9_223_372_036_854_776_000.0));
+        assert!(value["maximum"].as_f64().is_some_and(|m| m > 3.4e38));
+        let value = parse("{\"minimum\": -9223372036854776000}").unwrap();
+        assert_eq!(value["minimum"].as_f64(), Some(-9_223_372_036_854_776_000.0));
+    }
+
+    #[test]
+    fn anchors_merges_and_tags_still_work() {
+        let value =
+            parse("base: &b {type: string}\nuse: {<<: *b, format: date}\nbin: !!binary aGk=\nn: !custom 5\n").unwrap();
+        assert_eq!(value["use"], serde_json::json!({"type": "string", "format": "date"}));
+        assert_eq!(value["bin"], "aGk=");
+        assert_eq!(value["n"], 5);
     }
 
     #[test]

@@ -6,6 +6,22 @@ use serde_json::{Map, Value, json};
 /// Example ID used in descriptions and messages: above 2^53, so exact only as a string.
 pub const EXAMPLE_ID: &str = "1752849161776013508";
 
+/// The input schema of a file a tool sends: content in base64, or a URL the server fetches when its
+/// configuration allows it, with an optional file name and media type.
+pub fn file_input_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "A file: its bytes in base64 as `content_base64`, or a `url` the server fetches (only URLs its configuration allows); with an optional `filename` and `content_type`.",
+        "properties": {
+            "content_base64": {"type": "string", "description": "The file's bytes, base64-encoded."},
+            "url": {"type": "string", "description": "Where the server fetches the file instead."},
+            "filename": {"type": "string", "description": "The file name sent with it."},
+            "content_type": {"type": "string", "description": "Its media type, such as `application/pdf`."}
+        },
+        "additionalProperties": false
+    })
+}
+
 /// Adds the format rule of every node with a format or an ID marker to its description.
 pub fn add_hints(schema: &mut Value) {
     let Value::Object(map) = schema else { return };

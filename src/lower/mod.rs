@@ -61,6 +61,7 @@ pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>)
         match operation::lower(input, spec, settings, &mut schemas) {
             Ok(tool) => {
                 injected_uses.extend(tool.injected);
+                diagnostics.extend(tool.diagnostics);
                 lowered.push((tool.tag, tool.tool));
             }
             Err(diagnostic) => diagnostics.push(*diagnostic),

@@ -7,9 +7,9 @@ use indexmap::IndexMap;
 use openapiv3::{Operation, Parameter, ParameterData, ParameterSchemaOrContent, QueryStyle, ReferenceOr, RequestBody};
 use serde_json::{Map, Value, json};
 
-use crate::diag::{self, Diagnostic};
+use crate::diag::{self, Diagnostic, SkipReason};
 use crate::ir::{
-    Annotations, Body, BodyMedia, BodyShape, Constant, Field, FieldType, Location, Method, PathPart, Tool,
+    Annotations, Body, BodyMedia, BodyShape, Constant, Field, FieldType, FormStyle, Location, Method, PathPart, Tool,
 };
 use crate::lower::schema::{SchemaLowerer, SchemaRef};
 use crate::lower::{advertise, text};
@@ -42,6 +42,8 @@ pub struct Lowered {
     pub tag: Option<String>,
     /// Parameters it takes from configuration.
     pub injected: Vec<InjectedUse>,
+    /// What was approximated to make the tool (the tool is still right to call).
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// What lowering one operation needs.
@@ -82,11 +84,14 @@ pub fn lower<'a>(
     // Operation parameters override path-level ones: read them first and skip later duplicates.
     for (parameter, pointer) in own.chain(shared) {
         let Some(parameter) = resolve_parameter(parameter, spec) else {
-            return Err(Box::new(Diagnostic::warning(
-                pointer,
-                "parameter `$ref` does not name a parameter under #/components/parameters",
-                "fix the reference; the operation is skipped",
-            )));
+            return Err(Box::new(
+                Diagnostic::warning(
+                    pointer,
+                    "parameter `$ref` does not name a parameter under #/components/parameters",
+                    "fix the reference; the operation is skipped",
+                )
+                .skipping(SkipReason::UnresolvedReference),
+            ));
         };
         let (data, location, explode) = split(parameter);
         if seen.insert((data.name.clone(), location)) {
@@ -139,15 +144,17 @@ pub fn lower<'a>(
         }
         let description = data.description.as_deref().and_then(text::clean_description);
         let nullable = schema_ref.is_some_and(|s| schemas.is_nullable(s, &pointer));
-        let field = new_field(
-            &data.name,
-            location,
-            data.required && default.is_none() && !nullable,
-            ty,
-            &mut used_inputs,
-            &mut rust_names,
-        )
-        .with(default.filter(|_| data.required), explode, description.clone());
+        // A path cannot be built without each of its parameters: only a default makes one optional
+        // (`null` is no segment).
+        let required = match location {
+            Location::Path => default.is_none(),
+            _ => data.required && default.is_none() && !nullable,
+        };
+        let field = new_field(&data.name, location, required, ty, &mut used_inputs, &mut rust_names).with(
+            default.filter(|_| data.required || location == Location::Path),
+            explode,
+            description.clone(),
+        );
         let mut schema = with_description(schema, description);
         if let Some(var) = settings.default_var(&data.name) {
             schema["x-default-env"] = Value::String(var.to_string());
@@ -157,17 +164,33 @@ pub fn lower<'a>(
         fields.push(field);
     }
 
+    let mut diagnostics = Vec::new();
+    for name in template_names(input.path) {
+        if !fields.iter().any(|f| f.location == Location::Path && f.wire_name == name) {
+            diagnostics.push(Diagnostic::warning(
+                input.pointer.clone(),
+                format!("path parameter `{{{name}}}` is not declared"),
+                format!("add a parameter `{name}` with `in: path`; until then the tool takes it as a required string"),
+            ));
+            let field = new_field(name, Location::Path, true, FieldType::String, &mut used_inputs, &mut rust_names);
+            properties.insert(field.input_name.clone(), json!({"type": "string"}));
+            fields.push(field);
+        }
+    }
     let path_parts = path_parts(input.path, &fields, &input.pointer)?;
 
     let body = match &input.operation.request_body {
         Some(body) => {
             let body_pointer = diag::child(&input.pointer, "requestBody");
             let Some(body) = resolve_body(body, spec) else {
-                return Err(Box::new(Diagnostic::warning(
-                    body_pointer,
-                    "requestBody `$ref` does not name a request body under #/components/requestBodies",
-                    "fix the reference; the operation is skipped",
-                )));
+                return Err(Box::new(
+                    Diagnostic::warning(
+                        body_pointer,
+                        "requestBody `$ref` does not name a request body under #/components/requestBodies",
+                        "fix the reference; the operation is skipped",
+                    )
+                    .skipping(SkipReason::UnresolvedReference),
+                ));
             };
             lower_body(body, &body_pointer, schemas, &mut fields, &mut properties, &mut used_inputs, &mut rust_names)?
         }
@@ -226,6 +249,7 @@ pub fn lower<'a>(
         },
         tag: operation.tags.first().cloned(),
         injected,
+        diagnostics,
     })
 }
 
@@ -238,27 +262,26 @@ fn lower_body<'a>(
     used_inputs: &mut BTreeSet<String>,
     rust_names: &mut Scope,
 ) -> Result<Option<Body>, Box<Diagnostic>> {
-    let Some((content_type, media)) =
-        body.content.iter().find(|(media, _)| is_json(media)).map(|(media, _)| (media, BodyMedia::Json)).or_else(
-            || {
-                body.content
-                    .keys()
-                    .find(|m| m.starts_with("application/x-www-form-urlencoded"))
-                    .map(|m| (m, BodyMedia::Form))
-            },
-        )
+    // The media type the server sends best: JSON, then form, multipart, XML, text, bytes.
+    let Some((content_type, media, media_type)) = body
+        .content
+        .iter()
+        .filter_map(|(name, media_type)| Some((name, BodyMedia::of(name)?, media_type)))
+        .min_by_key(|(_, media, _)| *media)
     else {
         if body.content.is_empty() {
             return Ok(None);
         }
-        let types: Vec<&str> = body.content.keys().map(String::as_str).collect();
-        return Err(Box::new(Diagnostic::warning(
-            pointer,
-            format!("request body media type {} is not supported", types.join(", ")),
-            "the server sends JSON and form-urlencoded bodies; this operation is skipped",
-        )));
+        return Err(Box::new(
+            Diagnostic::warning(
+                pointer,
+                "the request body's media type is empty",
+                "name the media type under `content` (`application/json`, ...); the operation is skipped",
+            )
+            .skipping(SkipReason::BodyMediaType),
+        ));
     };
-    let schema = body.content.get(content_type).and_then(|m| m.schema.as_ref());
+    let schema = media_type.schema.as_ref();
     // An object that admits no field at all (payment APIs declare one on every GET and DELETE), or a
     // form without a schema, carries nothing: the operation has no body.
     let declares_nothing = match schema {
@@ -268,7 +291,12 @@ fn lower_body<'a>(
     if declares_nothing {
         return Ok(None);
     }
-    let properties_of = schema.and_then(|schema| schemas.object_properties(schema, pointer)).filter(|p| !p.is_empty());
+    let takes_fields = matches!(media, BodyMedia::Json | BodyMedia::Form | BodyMedia::Multipart | BodyMedia::Xml);
+    let properties_of = schema
+        .filter(|_| takes_fields)
+        .and_then(|schema| schemas.object_properties(schema, pointer))
+        .filter(|p| !p.is_empty());
+    let mut xml_root = None;
     let shape = match properties_of {
         Some(body_properties) => {
             for property in body_properties {
@@ -277,30 +305,44 @@ fn lower_body<'a>(
                     continue;
                 }
                 let property_pointer = diag::child(pointer, &property.name);
-                let mut schema = schemas.portable(property.schema, &property_pointer);
+                let nullable = schemas.is_nullable(property.schema, &property_pointer);
+                let required = body.required && property.required && !nullable;
+                let multipart = media == BodyMedia::Multipart;
+                let (ty, mut schema) = if multipart && schemas.is_binary(property.schema, &property_pointer) {
+                    (FieldType::File, advertise::file_input_schema())
+                } else if multipart && schemas.is_binary_list(property.schema, &property_pointer) {
+                    let files = json!({"type": "array", "items": advertise::file_input_schema()});
+                    (FieldType::Array(Box::new(FieldType::File)), files)
+                } else {
+                    (
+                        schemas.field_type(property.schema, &property_pointer),
+                        schemas.portable(property.schema, &property_pointer),
+                    )
+                };
                 schemas.mark_integer_id(&property.name, &mut schema);
                 let description = schema.get("description").and_then(Value::as_str).map(str::to_string);
-                let nullable = schemas.is_nullable(property.schema, &property_pointer);
-                let ty = schemas.field_type(property.schema, &property_pointer);
-                let required = body.required && property.required && !nullable;
                 let field = new_field(&property.name, Location::Body, required, ty, used_inputs, rust_names);
                 properties.insert(field.input_name.clone(), schema);
+                let form_style =
+                    (media == BodyMedia::Form).then(|| form_style(media_type.encoding.get(&property.name)));
                 let nullable = nullable && media == BodyMedia::Json;
-                fields.push(Field { description, nullable, ..field });
+                fields.push(Field { description, nullable, form_style, ..field });
+            }
+            if media == BodyMedia::Xml {
+                xml_root = Some(schema.map_or_else(|| "root".to_string(), |schema| schemas.xml_name(schema, pointer)));
             }
             BodyShape::Properties
         }
-        None if media == BodyMedia::Form => {
-            return Err(Box::new(Diagnostic::warning(
-                pointer,
-                "a form body must be an object with properties",
-                "describe the form fields as object properties; the operation is skipped",
-            )));
-        }
         None => {
-            let portable = schema.map_or_else(|| json!({}), |schema| schemas.portable(schema, pointer));
+            let (ty, portable) = match media {
+                BodyMedia::Text | BodyMedia::Xml => (FieldType::String, json!({"type": "string"})),
+                BodyMedia::Binary => (FieldType::File, advertise::file_input_schema()),
+                BodyMedia::Json | BodyMedia::Form | BodyMedia::Multipart => {
+                    (FieldType::Json, schema.map_or_else(|| json!({}), |schema| schemas.portable(schema, pointer)))
+                }
+            };
             let description = body.description.as_deref().and_then(text::clean_description);
-            let field = new_field("body", Location::Body, body.required, FieldType::Json, used_inputs, rust_names);
+            let field = new_field("body", Location::Body, body.required, ty, used_inputs, rust_names);
             properties.insert(field.input_name.clone(), with_description(portable, description.clone()));
             let rust_name = field.rust_name.clone();
             fields.push(Field { description, ..field });
@@ -311,7 +353,19 @@ fn lower_body<'a>(
         media,
         content_type: content_type.split(';').next().unwrap_or(content_type).trim().to_string(),
         shape,
+        xml_root,
     }))
+}
+
+/// How a form field is spelled: its `encoding` entry, else `style: form` exploded. The model reads
+/// an absent `explode` as `false`, so `style: form` is taken exploded, as OpenAPI defaults it.
+fn form_style(encoding: Option<&openapiv3::Encoding>) -> FormStyle {
+    match encoding.and_then(|encoding| encoding.style.as_ref().map(|style| (style, encoding.explode))) {
+        None | Some((QueryStyle::Form, _)) => FormStyle::Form,
+        Some((QueryStyle::SpaceDelimited, _)) => FormStyle::SpaceDelimited,
+        Some((QueryStyle::PipeDelimited, _)) => FormStyle::PipeDelimited,
+        Some((QueryStyle::DeepObject, _)) => FormStyle::DeepObject,
+    }
 }
 
 fn new_field(
@@ -343,6 +397,7 @@ fn new_field(
         ty,
         default: None,
         explode: true,
+        form_style: None,
         description: None,
     }
 }
@@ -371,19 +426,25 @@ fn path_parts(path: &str, fields: &[Field], pointer: &str) -> Result<Vec<PathPar
             parts.push(PathPart::Literal(rest[..start].to_string()));
         }
         let Some(end) = rest[start..].find('}') else {
-            return Err(Box::new(Diagnostic::warning(
-                pointer,
-                format!("path `{path}` has an unclosed `{{`"),
-                "close every path parameter with `}`; the operation is skipped",
-            )));
+            return Err(Box::new(
+                Diagnostic::warning(
+                    pointer,
+                    format!("path `{path}` has an unclosed `{{`"),
+                    "close every path parameter with `}`; the operation is skipped",
+                )
+                .skipping(SkipReason::PathTemplate),
+            ));
         };
         let name = &rest[start + 1..start + end];
         let Some(field) = fields.iter().find(|f| f.location == Location::Path && f.wire_name == name) else {
-            return Err(Box::new(Diagnostic::warning(
-                pointer,
-                format!("path parameter `{{{name}}}` is not declared"),
-                format!("add a parameter `{name}` with `in: path`; the operation is skipped"),
-            )));
+            return Err(Box::new(
+                Diagnostic::warning(
+                    pointer,
+                    format!("path parameter `{{{name}}}` is not declared"),
+                    format!("add a parameter `{name}` with `in: path`; the operation is skipped"),
+                )
+                .skipping(SkipReason::PathTemplate),
+            ));
         };
         parts.push(PathPart::Param(field.rust_name.clone()));
         rest = &rest[start + end + 1..];
@@ -394,9 +455,9 @@ fn path_parts(path: &str, fields: &[Field], pointer: &str) -> Result<Vec<PathPar
     Ok(parts)
 }
 
-fn is_json(media: &str) -> bool {
-    let essence = media.split(';').next().unwrap_or(media).trim();
-    essence == "application/json" || essence.ends_with("+json") || essence == "*/*"
+/// The parameter names of a path template (`/a/{id}/b/{name}` gives `id`, `name`).
+fn template_names(path: &str) -> impl Iterator<Item = &str> {
+    path.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
 }
 
 fn split(parameter: &Parameter) -> (&ParameterData, Location, bool) {

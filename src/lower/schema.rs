@@ -119,6 +119,44 @@ impl<'a> SchemaLowerer<'a> {
         }
     }
 
+    /// Whether the schema is a file's bytes (`type: string, format: binary`).
+    pub fn is_binary(&mut self, schema: impl Into<SchemaRef<'a>>, pointer: &str) -> bool {
+        matches!(
+            self.resolve(schema, pointer).map(|s| &s.schema_kind),
+            Some(SchemaKind::Type(Type::String(string)))
+                if string.format == VariantOrUnknownOrEmpty::Item(StringFormat::Binary)
+        )
+    }
+
+    /// Whether the schema is a list of files.
+    pub fn is_binary_list(&mut self, schema: impl Into<SchemaRef<'a>>, pointer: &str) -> bool {
+        match self.resolve(schema, pointer).map(|s| &s.schema_kind) {
+            Some(SchemaKind::Type(Type::Array(array))) => {
+                array.items.as_ref().is_some_and(|items| self.is_binary(SchemaRef::from(items), pointer))
+            }
+            _ => false,
+        }
+    }
+
+    /// The element name of an XML document of this schema: the name of the component it refers to,
+    /// else its title, else `root`. (The model keeps no `xml` object to read a name from.)
+    pub fn xml_name(&mut self, schema: impl Into<SchemaRef<'a>>, pointer: &str) -> String {
+        let schema = schema.into();
+        let component = match schema {
+            SchemaRef::Ref(reference) => reference.rsplit('/').next().map(unescape),
+            SchemaRef::Item(_) => None,
+        };
+        let title = self.resolve(schema, pointer).and_then(|s| s.schema_data.title.clone());
+        component
+            .or(title)
+            .filter(|name| {
+                let mut chars = name.chars();
+                chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+                    && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            })
+            .unwrap_or_else(|| "root".to_string())
+    }
+
     fn is_read_only(&mut self, schema: SchemaRef<'a>, pointer: &str) -> bool {
         self.resolve(schema, pointer).is_some_and(|s| s.schema_data.read_only)
     }

@@ -7,6 +7,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::bodies::{File, FileInput, FormStyle, Part, PartValue, form_pairs, xml_document};
 use super::validate::Violation;
 
 /// Characters encoded in a path segment: everything but RFC 3986 unreserved characters and
@@ -91,6 +92,12 @@ pub enum RequestBody {
     Json(Value),
     /// `application/x-www-form-urlencoded` pairs.
     Form(Vec<(String, String)>),
+    /// `multipart/form-data` parts.
+    Multipart(Vec<Part>),
+    /// Text or bytes sent as they are (text, XML, a file's content).
+    Raw(Vec<u8>),
+    /// A file sent as the whole body, fetched from its URL before sending.
+    File(File),
 }
 
 /// An upstream request, built by a tool's arguments.
@@ -112,6 +119,8 @@ pub struct UpstreamRequest {
     pub content_type: Option<&'static str>,
     /// Path parameters as sent (name, value), for messages about what was not found.
     pub path_params: Vec<(&'static str, String)>,
+    /// Argument values found unusable while building the body (bad base64, a non-XML name).
+    pub body_problems: Vec<Violation>,
 }
 
 impl UpstreamRequest {
@@ -126,6 +135,7 @@ impl UpstreamRequest {
             body: RequestBody::None,
             content_type: None,
             path_params: Vec::new(),
+            body_problems: Vec::new(),
         }
     }
 
@@ -181,12 +191,93 @@ impl UpstreamRequest {
         self.body = RequestBody::Json(value.clone());
     }
 
-    /// Adds a form field (lists repeat the name).
-    pub fn form_field(&mut self, name: &str, value: &(impl ParamValue + ?Sized)) {
-        let pairs = value.param_values().into_iter().map(|v| (name.to_string(), v));
+    /// Adds a form field spelled in `style` (objects and lists nested deeper use brackets).
+    pub fn form_value(&mut self, name: &str, value: &impl Serialize, style: FormStyle) {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        let pairs = form_pairs(name, &value, style);
         match &mut self.body {
             RequestBody::Form(fields) => fields.extend(pairs),
-            body => *body = RequestBody::Form(pairs.collect()),
+            body => *body = RequestBody::Form(pairs),
+        }
+    }
+
+    /// Sets the whole form body from an object (its properties are the fields) or a text already
+    /// encoded as a form.
+    pub fn form_body(&mut self, value: &Value) {
+        match value {
+            Value::String(encoded) => self.body = RequestBody::Raw(encoded.clone().into_bytes()),
+            Value::Object(map) => {
+                for (name, item) in map {
+                    self.form_value(name, item, FormStyle::DeepObject);
+                }
+            }
+            other => self.body_problems.push(Violation {
+                path: "body".into(),
+                message: format!("a form body is an object of fields, not {}", kind(other)),
+            }),
+        }
+    }
+
+    /// Adds a multipart part holding a value (text, or JSON for objects and lists).
+    pub fn multipart_value(&mut self, name: &str, value: &impl Serialize) {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        if let Some(value) = PartValue::from_json(&value) {
+            self.push_part(Part { name: name.to_string(), value });
+        }
+    }
+
+    /// Sets a multipart body from an object: each property is a part.
+    pub fn multipart_body(&mut self, value: &Value) {
+        match value {
+            Value::Object(map) => {
+                for (name, item) in map {
+                    self.multipart_value(name, item);
+                }
+            }
+            other => self.body_problems.push(Violation {
+                path: "body".into(),
+                message: format!("a multipart body is an object of parts, not {}", kind(other)),
+            }),
+        }
+    }
+
+    /// Adds a multipart part holding a file.
+    pub fn multipart_file(&mut self, name: &str, input: &FileInput) {
+        match input.to_file() {
+            Ok(file) => self.push_part(Part { name: name.to_string(), value: PartValue::File(file) }),
+            Err(message) => self.body_problems.push(Violation { path: name.to_string(), message }),
+        }
+    }
+
+    fn push_part(&mut self, part: Part) {
+        match &mut self.body {
+            RequestBody::Multipart(parts) => parts.push(part),
+            body => *body = RequestBody::Multipart(vec![part]),
+        }
+    }
+
+    /// Sends a file as the whole body; its media type, when given, replaces the declared one.
+    pub fn file_body(&mut self, name: &str, input: &FileInput) {
+        match input.to_file() {
+            Ok(file) => self.body = RequestBody::File(file),
+            Err(message) => self.body_problems.push(Violation { path: name.to_string(), message }),
+        }
+    }
+
+    /// Sends text as the whole body.
+    pub fn text_body(&mut self, text: &str) {
+        self.body = RequestBody::Raw(text.as_bytes().to_vec());
+    }
+
+    /// Writes the fields set so far (with [`Self::json_field`]) as an XML document under `root`.
+    pub fn json_to_xml(&mut self, root: &str) {
+        let fields = match &self.body {
+            RequestBody::Json(Value::Object(fields)) => fields.clone(),
+            _ => Map::new(),
+        };
+        match xml_document(root, &fields) {
+            Ok(xml) => self.body = RequestBody::Raw(xml.into_bytes()),
+            Err(message) => self.body_problems.push(Violation { path: "body".into(), message }),
         }
     }
 
@@ -200,7 +291,7 @@ impl UpstreamRequest {
     /// percent-encoded, so the request would reach another resource), and a header or cookie value
     /// with a control character, a non-ASCII character or (cookies) a `;` or `,`.
     pub fn unsendable(&self) -> Vec<Violation> {
-        let mut problems = Vec::new();
+        let mut problems = self.body_problems.clone();
         for (name, value) in &self.path_params {
             if matches!(value.as_str(), "" | "." | "..") {
                 problems.push(Violation {
@@ -231,6 +322,18 @@ impl UpstreamRequest {
             }
         }
         problems
+    }
+}
+
+/// How a message names the kind of a JSON value.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
     }
 }
 

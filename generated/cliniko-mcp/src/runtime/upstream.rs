@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, HeaderMap, HeaderName, HeaderValue, LOCATION};
 use tokio::sync::Mutex;
 
+use super::bodies::{File, FileContent, Part, PartValue};
 use super::config::{Config, Credential};
 use super::descriptor::ParamLocation;
 use super::metrics::Metrics;
 use super::request::{RequestBody, UpstreamRequest};
 use super::resilience::{self, Breaker, BreakerState, RateLimit, ResponseCache};
+use super::validate::Violation;
 
 /// Tokens are renewed this long before they expire.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
@@ -26,6 +28,37 @@ const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
 const TOKEN_RETRY: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(30));
 /// The longest wait a `Retry-After` or `X-RateLimit-Reset` is taken to ask for.
 pub const MAX_RETRY_AFTER_S: u64 = 24 * 3600;
+/// A multipart form of the parts; a part whose media type is not one is refused.
+fn multipart(parts: &[Part]) -> Result<reqwest::multipart::Form, String> {
+    let mut form = reqwest::multipart::Form::new();
+    for part in parts {
+        let (body, content_type) = match &part.value {
+            PartValue::Text { text, content_type } => {
+                (reqwest::multipart::Part::text(text.clone()), content_type.map(str::to_string))
+            }
+            PartValue::File(File { content: FileContent::Bytes(bytes), filename, content_type }) => {
+                let body = reqwest::multipart::Part::bytes(bytes.clone());
+                let body = match filename {
+                    Some(filename) => body.file_name(filename.clone()),
+                    None => body,
+                };
+                (body, Some(content_type.clone().unwrap_or_else(|| "application/octet-stream".into())))
+            }
+            PartValue::File(File { content: FileContent::Url(_), .. }) => {
+                return Err(format!("the file of `{}` was not fetched", part.name));
+            }
+        };
+        let body = match content_type {
+            Some(content_type) => body
+                .mime_str(&content_type)
+                .map_err(|_| format!("`{content_type}` of `{}` is not a media type", part.name))?,
+            None => body,
+        };
+        form = form.part(part.name.clone(), body);
+    }
+    Ok(form)
+}
+
 /// Same-origin redirects followed in a row, at most.
 const MAX_REDIRECTS: usize = 5;
 /// First backoff step, and the longest backoff wait.
@@ -120,6 +153,8 @@ enum Attempt {
 /// The client for the upstream API.
 pub struct Upstream {
     client: reqwest::Client,
+    /// Fetches files given by URL: no credentials, no default headers, no redirects.
+    files: reqwest::Client,
     config: Config,
     token: Mutex<Option<TokenState>>,
     breaker: Breaker,
@@ -142,8 +177,16 @@ impl Upstream {
             .user_agent(config.user_agent.clone())
             .build()
             .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+        let files = client_builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(config.user_agent.clone())
+            .build()
+            .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
         Ok(Self {
             client,
+            files,
             breaker: Breaker::new(config.breaker.0, config.breaker.1),
             rate_limit: RateLimit::new(config.rate_limit.0, config.rate_limit.1),
             cache: ResponseCache::new(config.cache_ttl, CACHE_CAPACITY),
@@ -346,6 +389,22 @@ impl Upstream {
                 .header(CONTENT_TYPE, request.content_type.unwrap_or("application/json"))
                 .body(serde_json::to_vec(value).unwrap_or_default()),
             RequestBody::Form(fields) => builder.form(fields),
+            RequestBody::Raw(bytes) => builder
+                .header(CONTENT_TYPE, request.content_type.unwrap_or("application/octet-stream"))
+                .body(bytes.clone()),
+            RequestBody::File(File { content: FileContent::Bytes(bytes), content_type, .. }) => builder
+                .header(
+                    CONTENT_TYPE,
+                    content_type.as_deref().or(request.content_type).unwrap_or("application/octet-stream"),
+                )
+                .body(bytes.clone()),
+            RequestBody::Multipart(parts) => match multipart(parts) {
+                Ok(form) => builder.multipart(form),
+                Err(detail) => return Ok(Attempt::Unsendable(detail)),
+            },
+            RequestBody::File(File { content: FileContent::Url(_), .. }) => {
+                return Ok(Attempt::Unsendable("a file given by URL was not fetched".into()));
+            }
         };
         let response = match builder.send().await {
             Ok(response) => response,
@@ -356,6 +415,62 @@ impl Upstream {
             Ok(response) => Attempt::Answered(response),
             Err(detail) => Attempt::Failed { detail, sent: true },
         })
+    }
+
+    /// Fetches the files a request was given by URL, each only under a configured prefix
+    /// (`PREFIX_FILE_URL_PREFIXES`), without credentials or redirects, at most the response limit.
+    /// Each failure is a problem the caller can act on.
+    pub async fn fetch_files(&self, request: &mut UpstreamRequest) -> Result<(), Vec<Violation>> {
+        let files: Vec<(String, &mut File)> = match &mut request.body {
+            RequestBody::File(file) => vec![("body".to_string(), file)],
+            RequestBody::Multipart(parts) => parts
+                .iter_mut()
+                .filter_map(|part| match &mut part.value {
+                    PartValue::File(file) => Some((part.name.clone(), file)),
+                    PartValue::Text { .. } => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut problems = Vec::new();
+        for (name, file) in files {
+            let FileContent::Url(url) = &file.content else { continue };
+            match self.fetch_file(url).await {
+                Ok((bytes, content_type)) => {
+                    file.content = FileContent::Bytes(bytes);
+                    if file.content_type.is_none() {
+                        file.content_type = content_type;
+                    }
+                }
+                Err(message) => problems.push(Violation { path: name, message }),
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+
+    async fn fetch_file(&self, url: &str) -> Result<(Vec<u8>, Option<String>), String> {
+        let allowed = self.config.file_url_prefixes.iter().any(|prefix| url.starts_with(prefix.as_str()));
+        let parsed = reqwest::Url::parse(url).map_err(|_| format!("`{url}` is not a URL"))?;
+        // Dot segments could climb out of an allowed prefix once the URL is normalised.
+        if !allowed || parsed.as_str() != url || !matches!(parsed.scheme(), "http" | "https") {
+            return Err(if self.config.file_url_prefixes.is_empty() {
+                "this server does not fetch files by URL: give the file as `content_base64`".to_string()
+            } else {
+                format!(
+                    "this server fetches files only under {}: give the file as `content_base64`, or a URL there",
+                    self.config.file_url_prefixes.join(", ")
+                )
+            });
+        }
+        let response = self.files.get(parsed).send().await.map_err(|error| describe(&error))?;
+        let answer = read(response, self.config.max_response_bytes).await?;
+        if !answer.status.is_success() {
+            return Err(format!("fetching the file answered HTTP {}", answer.status.as_u16()));
+        }
+        if answer.truncated {
+            return Err(format!("the file is larger than {} bytes", self.config.max_response_bytes));
+        }
+        Ok((answer.body, answer.content_type))
     }
 
     /// Drops the cached OAuth2 token; `true` when there is an OAuth2 credential to refresh.
@@ -622,6 +737,7 @@ mod tests {
                 },
                 "H1".into(),
             )],
+            file_url_prefixes: Vec::new(),
         }
     }
 

@@ -166,6 +166,9 @@ impl McpServer {
         if !unsendable.is_empty() {
             return (results::invalid_arguments(spec, &unsendable), "invalid_arguments");
         }
+        if let Err(problems) = self.upstream.fetch_files(&mut upstream_request).await {
+            return (results::invalid_arguments(spec, &problems), "invalid_arguments");
+        }
         let request_id = adopt_request_id(&mut upstream_request.headers);
         let path_params = upstream_request.path_params.clone();
         let call = CallContext { api: self.api, tool: spec, path_params: &path_params };
