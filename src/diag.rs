@@ -53,10 +53,8 @@ pub enum SkipReason {
     UnresolvedReference,
     /// The path template and the declared path parameters disagree.
     PathTemplate,
-    /// The request body has no media type the server can send.
+    /// The request body names no media type.
     BodyMediaType,
-    /// The request body's schema cannot be sent in its media type.
-    BodySchema,
 }
 
 impl SkipReason {
@@ -66,8 +64,7 @@ impl SkipReason {
             SkipReason::Malformed => "operation does not fit the OpenAPI model",
             SkipReason::UnresolvedReference => "unresolved $ref",
             SkipReason::PathTemplate => "path template and parameters disagree",
-            SkipReason::BodyMediaType => "request body media type not supported",
-            SkipReason::BodySchema => "request body schema not expressible in its media type",
+            SkipReason::BodyMediaType => "request body without a media type",
         }
     }
 }

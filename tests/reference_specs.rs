@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use mcpgen::settings::Settings;
 
@@ -17,27 +17,10 @@ fn reference_dir() -> Option<PathBuf> {
     }
 }
 
-fn specs(dir: &Path) -> Vec<PathBuf> {
-    let mut specs = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        for entry in std::fs::read_dir(folder).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("json" | "yaml" | "yml")) {
-                specs.push(path);
-            }
-        }
-    }
-    specs.sort();
-    specs
-}
-
 #[test]
 fn every_reference_spec_generates_without_error() {
     let Some(dir) = reference_dir() else { return };
-    let specs = specs(&dir);
+    let specs = common::spec_files(&dir);
     assert!(specs.len() >= 15, "expected the reference specs, found {specs:?}");
     for spec in specs {
         let name = spec.file_stem().expect("stem").to_string_lossy().replace('.', "_");

@@ -108,7 +108,7 @@ pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>)
     let title = settings.title.clone().unwrap_or_else(|| spec.info.title.clone());
     let api = Api {
         name: settings.name.clone(),
-        crate_name: format!("{}-mcp", settings.name),
+        crate_name: naming::crate_name(&settings.name),
         title,
         description: spec.info.description.as_deref().and_then(text::clean_description),
         api_version: spec.info.version.clone(),

