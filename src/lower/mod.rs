@@ -2,6 +2,7 @@
 
 mod advertise;
 mod auth;
+mod body;
 mod operation;
 mod schema;
 mod text;
