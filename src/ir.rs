@@ -346,6 +346,8 @@ pub struct Field {
 pub enum FormStyle {
     /// Lists repeat the name; an object's properties are fields of their own.
     Form,
+    /// Lists and objects joined with commas (`style: form, explode: false`).
+    FormJoined,
     /// Lists joined with spaces.
     SpaceDelimited,
     /// Lists joined with `|`.

@@ -313,6 +313,7 @@ fn body_field_call(media: BodyMedia, field: &Field, value: &TokenStream) -> Toke
         (BodyMedia::Form, _) => {
             let style = match field.form_style.unwrap_or(FormStyle::Form) {
                 FormStyle::Form => quote! { Form { explode: true } },
+                FormStyle::FormJoined => quote! { Form { explode: false } },
                 FormStyle::SpaceDelimited => quote! { SpaceDelimited },
                 FormStyle::PipeDelimited => quote! { PipeDelimited },
                 FormStyle::DeepObject => quote! { DeepObject },

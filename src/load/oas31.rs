@@ -64,6 +64,9 @@ fn rewrite(value: &mut Value, pointer: &str, diagnostics: &mut Vec<Diagnostic>) 
                         if key == "properties" {
                             names.retain(|_, item| *item != Value::Bool(false));
                         }
+                        if key == "encoding" {
+                            names.values_mut().for_each(explode_by_default);
+                        }
                         for (name, item) in names.iter_mut() {
                             if let Value::Bool(admits_anything) = item {
                                 *item = boolean_schema(*admits_anything);
@@ -85,6 +88,16 @@ fn rewrite(value: &mut Value, pointer: &str, diagnostics: &mut Vec<Diagnostic>) 
             }
         }
         _ => {}
+    }
+}
+
+/// Writes out the `explode` OpenAPI gives a form-style field by default (`true`): the model reads an
+/// absent `explode` as `false`.
+fn explode_by_default(encoding: &mut Value) {
+    if let Value::Object(encoding) = encoding
+        && encoding.get("style").is_none_or(|style| style == "form")
+    {
+        encoding.entry("explode").or_insert(Value::Bool(true));
     }
 }
 
@@ -115,6 +128,10 @@ fn rewrite_schema_keywords(map: &mut Map<String, Value>, pointer: &str, diagnost
                 ));
             }
         }
+    }
+    // The model keeps no `xml` object; as an extension it survives for XML bodies to read.
+    if let Some(xml @ Value::Object(_)) = map.remove("xml") {
+        map.insert("x-xml".into(), xml);
     }
     if let Some(constant) = map.remove("const") {
         map.insert("enum".into(), Value::Array(vec![constant]));
@@ -161,6 +178,22 @@ mod tests {
         let default_response = &doc["components"]["responses"]["default"]["content"]["application/json"]["schema"];
         assert_eq!(default_response, &json!({"type": "string", "nullable": true}));
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    }
+
+    #[test]
+    fn form_encodings_explode_by_default_and_xml_objects_survive() {
+        let mut doc = json!({"paths": {"/a": {"post": {"requestBody": {"content": {"application/x-www-form-urlencoded": {
+            "schema": {"type": "object", "xml": {"name": "Req"}, "properties": {"a": {"type": "array", "xml": {"name": "A"}}}},
+            "encoding": {"a": {}, "b": {"style": "form", "explode": false}, "c": {"style": "deepObject"}, "d": {"style": "form"}}
+        }}}}}}});
+        normalize(&mut doc, &mut Vec::new());
+        let media = &doc["paths"]["/a"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"];
+        assert_eq!(
+            media["encoding"],
+            json!({"a": {"explode": true}, "b": {"style": "form", "explode": false}, "c": {"style": "deepObject"}, "d": {"style": "form", "explode": true}})
+        );
+        assert_eq!(media["schema"]["x-xml"], json!({"name": "Req"}));
+        assert_eq!(media["schema"]["properties"]["a"]["x-xml"], json!({"name": "A"}));
     }
 
     #[test]

@@ -88,10 +88,14 @@ pub fn lower<'a>(
                 let form_style =
                     (media == BodyMedia::Form).then(|| form_style(media_type.encoding.get(&property.name)));
                 let nullable = nullable && media == BodyMedia::Json;
-                fields.push(Field { description, nullable, form_style, ..field });
+                // An XML element may be named apart from the property (`xml.name`).
+                let xml_name = (media == BodyMedia::Xml).then(|| schemas.xml_name(property.schema, &property_pointer));
+                let wire_name = xml_name.flatten().unwrap_or_else(|| field.wire_name.clone());
+                fields.push(Field { description, nullable, form_style, wire_name, ..field });
             }
             if media == BodyMedia::Xml {
-                xml_root = Some(schema.map_or_else(|| "root".to_string(), |schema| schemas.xml_name(schema, pointer)));
+                xml_root =
+                    Some(schema.and_then(|schema| schemas.xml_root(schema, pointer)).unwrap_or_else(|| "root".into()));
             }
             BodyShape::Properties
         }
@@ -119,13 +123,14 @@ pub fn lower<'a>(
     }))
 }
 
-/// How a form field is spelled: its `encoding` entry, else `style: form` exploded. The model reads
-/// an absent `explode` as `false`, so `style: form` is taken exploded, as OpenAPI defaults it.
+/// How a form field is spelled: its `encoding` entry, else `style: form` exploded (loading writes
+/// out the `explode` OpenAPI defaults to).
 fn form_style(encoding: Option<&openapiv3::Encoding>) -> FormStyle {
-    match encoding.and_then(|encoding| encoding.style.as_ref().map(|style| (style, encoding.explode))) {
-        None | Some((QueryStyle::Form, _)) => FormStyle::Form,
-        Some((QueryStyle::SpaceDelimited, _)) => FormStyle::SpaceDelimited,
-        Some((QueryStyle::PipeDelimited, _)) => FormStyle::PipeDelimited,
-        Some((QueryStyle::DeepObject, _)) => FormStyle::DeepObject,
+    match encoding.map(|encoding| (encoding.style.as_ref(), encoding.explode)) {
+        None | Some((None | Some(QueryStyle::Form), true)) => FormStyle::Form,
+        Some((None | Some(QueryStyle::Form), false)) => FormStyle::FormJoined,
+        Some((Some(QueryStyle::SpaceDelimited), _)) => FormStyle::SpaceDelimited,
+        Some((Some(QueryStyle::PipeDelimited), _)) => FormStyle::PipeDelimited,
+        Some((Some(QueryStyle::DeepObject), _)) => FormStyle::DeepObject,
     }
 }

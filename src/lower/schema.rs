@@ -138,23 +138,24 @@ impl<'a> SchemaLowerer<'a> {
         }
     }
 
-    /// The element name of an XML document of this schema: the name of the component it refers to,
-    /// else its title, else `root`. (The model keeps no `xml` object to read a name from.)
-    pub fn xml_name(&mut self, schema: impl Into<SchemaRef<'a>>, pointer: &str) -> String {
+    /// The element name of an XML document of this schema: its `xml.name`, else the name of the
+    /// component it refers to, else its title.
+    pub fn xml_root(&mut self, schema: impl Into<SchemaRef<'a>>, pointer: &str) -> Option<String> {
         let schema = schema.into();
         let component = match schema {
             SchemaRef::Ref(reference) => reference.rsplit('/').next().map(unescape),
             SchemaRef::Item(_) => None,
         };
         let title = self.resolve(schema, pointer).and_then(|s| s.schema_data.title.clone());
-        component
-            .or(title)
-            .filter(|name| {
-                let mut chars = name.chars();
-                chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-                    && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
-            })
-            .unwrap_or_else(|| "root".to_string())
+        self.xml_name(schema, pointer)
+            .or(component.filter(|name| is_xml_name(name)))
+            .or(title.filter(|name| is_xml_name(name)))
+    }
+
+    /// The schema's `xml.name`, when it is a valid element name.
+    pub fn xml_name(&mut self, schema: impl Into<SchemaRef<'a>>, pointer: &str) -> Option<String> {
+        let xml = self.resolve(schema, pointer)?.schema_data.extensions.get("x-xml")?;
+        xml.get("name").and_then(Value::as_str).filter(|name| is_xml_name(name)).map(str::to_string)
     }
 
     fn is_read_only(&mut self, schema: SchemaRef<'a>, pointer: &str) -> bool {
@@ -596,4 +597,11 @@ impl<'a> From<&'a ReferenceOr<Box<Schema>>> for SchemaRef<'a> {
             ReferenceOr::Item(schema) => SchemaRef::Item(schema),
         }
     }
+}
+
+/// Whether `name` can be an XML element name as the server writes it.
+fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }

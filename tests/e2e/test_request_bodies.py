@@ -57,7 +57,7 @@ async def test_forms_follow_the_encoding_in_bracket_style(binary, upstream):
     async with Client(params(binary, upstream), mode="legacy") as client:
         result = await client.call_tool("create_charge", {
             "amount": 2000, "currency": "usd", "metadata": {"order_id": "6735"}, "expand": ["customer", "invoice"],
-            "items": [{"price": "price_1", "quantity": 2}], "tags": ["a", "b"],
+            "items": [{"price": "price_1", "quantity": 2}], "tags": ["a", "b"], "ids": ["x", "y"],
         })
         assert not result.is_error, result.content
         sent = upstream.requests[-1]
@@ -65,6 +65,7 @@ async def test_forms_follow_the_encoding_in_bracket_style(binary, upstream):
         assert pairs(sent.body) == [
             ("amount", "2000"), ("currency", "usd"), ("metadata[order_id]", "6735"), ("expand[]", "customer"),
             ("expand[]", "invoice"), ("items[0][price]", "price_1"), ("items[0][quantity]", "2"), ("tags", "a|b"),
+            ("ids", "x,y"),
         ]
 
         result = await client.call_tool("search_encoded", {"body": "q=ann&limit=5"})
@@ -152,8 +153,8 @@ async def test_raw_text_xml_and_json_like_bodies(binary, upstream):
         sent = upstream.requests[-1]
         assert sent.headers["content-type"] == "text/xml"
         assert sent.body.decode() == (
-            '<?xml version="1.0" encoding="UTF-8"?><CreateQueueRequest><QueueName>q&lt;1&gt;</QueueName>'
-            "<Attributes><Delay>5</Delay></Attributes><Tags>a</Tags><Tags>b</Tags></CreateQueueRequest>"
+            '<?xml version="1.0" encoding="UTF-8"?><CreateQueue><Name>q&lt;1&gt;</Name>'
+            "<Attributes><Delay>5</Delay></Attributes><Tags>a</Tags><Tags>b</Tags></CreateQueue>"
         )
         before = len(upstream.requests)
         result = await client.call_tool("create_queue", {"QueueName": "q", "Attributes": {"a><b": "x"}})
