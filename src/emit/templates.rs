@@ -5,7 +5,7 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use crate::emit::header;
-use crate::ir::{Api, Auth};
+use crate::ir::{Api, Auth, FieldType};
 
 /// The templates, by the path of the file each renders.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -230,6 +230,20 @@ fn env_vars(api: &Api) -> Vec<EnvVar> {
     ];
     for (name, description, example) in tuning {
         vars.push(var(format!("{prefix}_{name}"), false, description, &example));
+    }
+    let takes_files = api
+        .tools()
+        .flat_map(|tool| &tool.fields)
+        .any(|field| field.ty == FieldType::File || field.ty == FieldType::Array(Box::new(FieldType::File)));
+    if takes_files {
+        let description = "URL prefixes, comma-separated, under which the server may fetch a file a tool is given by \
+                           URL (default: none; files come as base64)";
+        vars.push(var(
+            format!("{prefix}_FILE_URL_PREFIXES"),
+            false,
+            description.to_string(),
+            "https://files.example.com/uploads/",
+        ));
     }
     vars
 }
