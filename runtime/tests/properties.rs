@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use mcpgen_runtime::bodies::{FormStyle, form_pairs, xml_document};
 use mcpgen_runtime::config::Config;
 use mcpgen_runtime::descriptor::{ApiDescriptor, AuthSpec, InjectedSpec, ParamLocation, ToolSpec};
 use mcpgen_runtime::request::UpstreamRequest;
@@ -240,5 +241,41 @@ proptest! {
     fn backoff_never_passes_its_cap(attempt in any::<u32>(), base in 0u64..10_000, cap in 0u64..100_000) {
         let (base, cap) = (Duration::from_millis(base), Duration::from_millis(cap));
         prop_assert!(backoff(attempt, base, cap) <= cap);
+    }
+
+    /// Every form pair a field makes is named by the field (or, for an exploded flat object, by one
+    /// of its keys), and nothing panics whatever the value.
+    #[test]
+    fn form_pairs_stay_under_their_field(value in json_value(), style in 0usize..5) {
+        let style = [
+            FormStyle::Form { explode: true },
+            FormStyle::Form { explode: false },
+            FormStyle::SpaceDelimited,
+            FormStyle::PipeDelimited,
+            FormStyle::DeepObject,
+        ][style];
+        let keys: Vec<String> = value.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        for (name, _) in form_pairs("field", &value, style) {
+            prop_assert!(name.starts_with("field") || keys.contains(&name), "{name} from {value}");
+        }
+    }
+
+    /// Text a caller gives never becomes XML markup: each scalar is escaped, and a key that is not an
+    /// element name is refused.
+    #[test]
+    fn caller_text_never_becomes_xml_markup(text in "\\PC{0,24}", key in "\\PC{1,8}") {
+        let mut fields = Map::new();
+        fields.insert("Note".into(), Value::String(text.clone()));
+        fields.insert(key.clone(), json!("x"));
+        match xml_document("Root", &fields) {
+            Ok(xml) => {
+                let escaped = quick_xml::escape::escape(text.as_str());
+                let expected = format!("<Note>{escaped}</Note>");
+                prop_assert!(xml.contains(&expected), "{xml}");
+                let tags = xml.matches('<').count();
+                prop_assert_eq!(tags, 1 + 2 + 2 + 2, "{}", xml);
+            }
+            Err(message) => prop_assert!(message.contains("cannot be an XML element name"), "{message}"),
+        }
     }
 }
