@@ -59,3 +59,40 @@ fn rendered_yaml_parses_back() {
         }
     }
 }
+
+/// A tag with so many tools that one module would pass 1 MB is split into parts, each under it,
+/// every one declared and in the tool table, and no tool lost.
+#[test]
+fn no_generated_file_passes_one_megabyte() {
+    let properties: Vec<String> = (0..40)
+        .map(|i| format!("\"field_{i}\": {{\"type\": \"string\", \"maxLength\": 200, \"description\": \"Field number {i} of the record, as the vendor names it.\"}}"))
+        .collect();
+    let operations: Vec<String> = (0..400)
+        .map(|i| {
+            format!(
+                "\"/records{i}\": {{\"post\": {{\"operationId\": \"createRecord{i}\", \"tags\": [\"records\"], \"requestBody\": {{\"content\": {{\"application/json\": {{\"schema\": {{\"type\": \"object\", \"properties\": {{{}}}}}}}}}}}, \"responses\": {{}}}}}}",
+                properties.join(",")
+            )
+        })
+        .collect();
+    let spec = format!(
+        "{{\"openapi\": \"3.0.3\", \"info\": {{\"title\": \"Large\", \"version\": \"1\"}}, \"paths\": {{{}}}}}",
+        operations.join(",")
+    );
+    let document = mcpgen::load::load_text("large.json", &spec, None);
+    let output = mcpgen::generate(&document, &mcpgen::settings::Settings::new("large"));
+    assert!(!output.has_errors(), "{:?}", output.diagnostics);
+    for (path, text) in &output.files {
+        assert!(text.len() <= 1_000_000, "{path} has {} bytes", text.len());
+    }
+    let parts: Vec<&String> = output.files.keys().filter(|path| path.starts_with("src/tools/records")).collect();
+    assert!(parts.len() > 1, "{parts:?}");
+    let tools_mod = &output.files["src/tools/mod.rs"];
+    for part in &parts {
+        let module = part.trim_start_matches("src/tools/").trim_end_matches(".rs");
+        assert!(tools_mod.contains(&format!("pub mod {module};")), "{module} is not declared");
+        assert!(tools_mod.contains(&format!("{module}::TOOLS")), "{module} is not in the tool table");
+    }
+    let declared: usize = parts.iter().map(|part| output.files[*part].matches("pub struct ").count()).sum();
+    assert_eq!(declared, 400, "every tool keeps its arguments struct");
+}

@@ -9,11 +9,11 @@ mod lockfile;
 mod rust;
 mod templates;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::TokenStream;
 
-use crate::ir::Api;
+use crate::ir::{Api, ToolGroup};
 
 /// The runtime crate's sources, copied into every generated crate as its `runtime` module, by path
 /// in the crate.
@@ -45,9 +45,15 @@ pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
     }
     files.insert("src/main.rs".into(), rust_file(&header, rust::main_module(api))?);
     files.insert("src/api.rs".into(), rust_file(&header, rust::api_module(api))?);
-    files.insert("src/tools/mod.rs".into(), rust_file(&header, rust::tools_module(api))?);
+    let mut taken: BTreeSet<String> = api.groups.iter().map(|group| group.module.clone()).collect();
+    let mut modules = Vec::new();
     for group in &api.groups {
-        files.insert(format!("src/tools/{}.rs", group.module), rust_file(&header, rust::group_module(group))?);
+        modules.extend(tool_modules(group.clone(), &header, &mut taken)?);
+    }
+    let groups: Vec<&ToolGroup> = modules.iter().map(|(group, _)| group).collect();
+    files.insert("src/tools/mod.rs".into(), rust_file(&header, rust::tools_module(&groups))?);
+    for (group, text) in modules {
+        files.insert(format!("src/tools/{}.rs", group.module), text);
     }
     let cases = cases::cases(api);
     let valid = cases::valid_arguments(api);
@@ -70,6 +76,31 @@ pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
     files.insert("deploy/grafana/dashboard.json".into(), dashboard::dashboard(api, &header)?);
     files.insert(".gitignore".into(), format!("# {header}\n/target\n.env\n"));
     Ok(files)
+}
+
+/// The largest generated source file: a tag whose module would be larger is split in parts.
+const MAX_FILE_BYTES: usize = 1_000_000;
+
+/// The module of a tag's tools with its text, or, when that passes [`MAX_FILE_BYTES`], parts of it
+/// (`repos`, `repos_2`, ...), halved until each fits (a part of one tool is as small as it gets).
+fn tool_modules(
+    group: ToolGroup,
+    header: &str,
+    taken: &mut BTreeSet<String>,
+) -> Result<Vec<(ToolGroup, String)>, String> {
+    let text = rust_file(header, rust::group_module(&group))?;
+    if text.len() <= MAX_FILE_BYTES || group.tools.len() < 2 {
+        return Ok(vec![(group, text)]);
+    }
+    let mut first = group;
+    let second_tools = first.tools.split_off(first.tools.len() / 2);
+    let base = first.module.split_once("_part").map_or(first.module.as_str(), |(base, _)| base).to_string();
+    let module = (2..).map(|n| format!("{base}_part{n}")).find(|name| !taken.contains(name)).unwrap_or_default();
+    taken.insert(module.clone());
+    let second = ToolGroup { module, tag: first.tag.clone(), tools: second_tools };
+    let mut parts = tool_modules(first, header, taken)?;
+    parts.extend(tool_modules(second, header, taken)?);
+    Ok(parts)
 }
 
 /// Formats tokens as a Rust file with the `@generated` line first.

@@ -122,10 +122,10 @@ pub fn main_module(api: &Api) -> TokenStream {
     }
 }
 
-/// `src/tools/mod.rs`: the modules and the table of every tool.
-pub fn tools_module(api: &Api) -> TokenStream {
-    let modules: Vec<Ident> = api.groups.iter().map(|group| ident(&group.module)).collect();
-    let docs = api.groups.iter().map(|group| doc_attrs(&format!("Tools of the `{}` tag.", group.tag)));
+/// `src/tools/mod.rs`: the tool modules (one per tag, or its parts) and the table of every tool.
+pub fn tools_module(groups: &[&ToolGroup]) -> TokenStream {
+    let modules: Vec<Ident> = groups.iter().map(|group| ident(&group.module)).collect();
+    let docs = groups.iter().map(|group| doc_attrs(&format!("Tools of the `{}` tag.", group.tag)));
     quote! {
         //! The tools, one module per tag of the API description.
 
