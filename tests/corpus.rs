@@ -162,6 +162,10 @@ fn details(results: &[SpecResult]) -> String {
         for skip in &result.skips {
             let _ = writeln!(out, "SKIP {}\n{skip}\n", result.name);
         }
+        if result.largest_file.0 > 1024 * 1024 {
+            let _ =
+                writeln!(out, "LARGE {}: {} is {} bytes\n", result.name, result.largest_file.1, result.largest_file.0);
+        }
         let unaccounted = result.operations.saturating_sub(result.tools + result.skips.len());
         if unaccounted > 0 {
             let _ = writeln!(

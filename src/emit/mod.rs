@@ -82,7 +82,8 @@ pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
 const MAX_FILE_BYTES: usize = 1_000_000;
 
 /// The module of a tag's tools with its text, or, when that passes [`MAX_FILE_BYTES`], parts of it
-/// (`repos`, `repos_2`, ...), halved until each fits (a part of one tool is as small as it gets).
+/// (`repos`, `repos_part2`, ...) of even tool counts, each split again until it fits (a part of one
+/// tool is as small as it gets).
 fn tool_modules(
     group: ToolGroup,
     header: &str,
@@ -92,14 +93,23 @@ fn tool_modules(
     if text.len() <= MAX_FILE_BYTES || group.tools.len() < 2 {
         return Ok(vec![(group, text)]);
     }
-    let mut first = group;
-    let second_tools = first.tools.split_off(first.tools.len() / 2);
-    let base = first.module.split_once("_part").map_or(first.module.as_str(), |(base, _)| base).to_string();
-    let module = (2..).map(|n| format!("{base}_part{n}")).find(|name| !taken.contains(name)).unwrap_or_default();
-    taken.insert(module.clone());
-    let second = ToolGroup { module, tag: first.tag.clone(), tools: second_tools };
-    let mut parts = tool_modules(first, header, taken)?;
-    parts.extend(tool_modules(second, header, taken)?);
+    // Parts a little under the limit, so that most fit at the first try.
+    let count = (text.len() / (MAX_FILE_BYTES * 9 / 10) + 1).min(group.tools.len());
+    let per_part = group.tools.len().div_ceil(count);
+    let base = group.module.clone();
+    let mut parts = Vec::new();
+    for (index, tools) in group.tools.chunks(per_part).enumerate() {
+        let module = if index == 0 {
+            base.clone()
+        } else {
+            let module =
+                (2..).map(|n| format!("{base}_part{n}")).find(|name| !taken.contains(name)).unwrap_or_default();
+            taken.insert(module.clone());
+            module
+        };
+        let part = ToolGroup { module, tag: group.tag.clone(), tools: tools.to_vec() };
+        parts.extend(tool_modules(part, header, taken)?);
+    }
     Ok(parts)
 }
 
