@@ -9,6 +9,7 @@ use mcpgen::settings::Settings;
 
 /// Each spec, and what it brings that the project's own specs do not.
 const SAMPLE: &[(&str, &str)] = &[
+    ("stripe.com.json", "a payment API's bracket-style forms (deepObject); big: 452 operations, 2.5 MB"),
     ("cpy.re/peertube.json", "multipart uploads with files, forms, raw bytes; 186 operations"),
     ("sakari.io.json", "octet-stream, multipart and text/csv bodies"),
     ("digitallocker.gov.in/authpartner.json", "forms and image bodies"),
