@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import subprocess
 
 import pytest
 
@@ -21,6 +22,22 @@ def server_binary(crate: str) -> pathlib.Path:
             "(scripts/test does this)"
         )
     return binary
+
+
+def build_fixture_crate(fixture: str, name: str) -> pathlib.Path:
+    """Generates the crate of tests/fixtures/<fixture> with this checkout's mcpgen, builds it into the
+    shared target folder, and returns its binary."""
+    out = ROOT / "target" / "fixture-crates" / name
+    subprocess.run(
+        ["cargo", "run", "--quiet", "--locked", "--", "generate", "--force", "--spec", f"tests/fixtures/{fixture}",
+         "--out", str(out), "--name", name],
+        cwd=ROOT, check=True,
+    )
+    subprocess.run(
+        ["cargo", "build", "--quiet", "--locked", "--manifest-path", str(out / "Cargo.toml")],
+        cwd=ROOT, check=True, env={**os.environ, "CARGO_TARGET_DIR": str(TARGET)},
+    )
+    return TARGET / "debug" / f"{name}-mcp"
 
 
 @pytest.fixture

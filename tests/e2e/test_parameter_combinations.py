@@ -4,17 +4,13 @@ requires, sends what the spec says: given values as given, defaults where the sp
 for what was left out."""
 
 import itertools
-import os
-import subprocess
 from urllib.parse import unquote
 
 import pytest
 from mcp import Client, StdioServerParameters
 
-from conftest import ROOT, TARGET
+from conftest import build_fixture_crate
 
-CRATE = "fixture-parameter-combinations-mcp"
-OUT = ROOT / "target" / "fixture-crates" / "parameter-combinations"
 
 TYPES = ["string", "integer", "number", "boolean", "array", "object", "date_time"]
 GIVEN = {
@@ -32,16 +28,7 @@ def names():
 
 @pytest.fixture(scope="module")
 def binary():
-    subprocess.run(
-        ["cargo", "run", "--quiet", "--locked", "--", "generate", "--force", "--spec", "tests/fixtures/parameter_combinations.yaml",
-         "--out", str(OUT), "--name", "fixture-parameter-combinations"],
-        cwd=ROOT, check=True,
-    )
-    subprocess.run(
-        ["cargo", "build", "--quiet", "--locked", "--manifest-path", str(OUT / "Cargo.toml")],
-        cwd=ROOT, check=True, env={**os.environ, "CARGO_TARGET_DIR": str(TARGET)},
-    )
-    return TARGET / "debug" / CRATE
+    return build_fixture_crate("parameter_combinations.yaml", "fixture-parameter-combinations")
 
 
 def params(binary, upstream):

@@ -7,32 +7,17 @@ import base64
 import email.parser
 import email.policy
 import json
-import os
-import subprocess
 from urllib.parse import unquote
 
 import pytest
 from mcp import Client, StdioServerParameters
 
-from conftest import ROOT, TARGET
-
-CRATE = "fixture-request-bodies-mcp"
-OUT = ROOT / "target" / "fixture-crates" / "request-bodies"
+from conftest import build_fixture_crate
 
 
 @pytest.fixture(scope="module")
 def binary():
-    """Generates the fixture's crate with this checkout's mcpgen and builds it."""
-    subprocess.run(
-        ["cargo", "run", "--quiet", "--locked", "--", "generate", "--force", "--spec", "tests/fixtures/request_bodies.yaml",
-         "--out", str(OUT), "--name", "fixture-request-bodies"],
-        cwd=ROOT, check=True,
-    )
-    subprocess.run(
-        ["cargo", "build", "--quiet", "--locked", "--manifest-path", str(OUT / "Cargo.toml")],
-        cwd=ROOT, check=True, env={**os.environ, "CARGO_TARGET_DIR": str(TARGET)},
-    )
-    return TARGET / "debug" / CRATE
+    return build_fixture_crate("request_bodies.yaml", "fixture-request-bodies")
 
 
 def params(binary, upstream, extra=None):
