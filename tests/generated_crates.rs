@@ -48,10 +48,10 @@ fn crates_from_hostile_fixtures_compile_clippy_clean() {
 /// Runs the builder stage of a crate's Dockerfile outside Docker: from a copy of the crate folder
 /// without what `.dockerignore` leaves out (the build context), each `COPY` and `RUN` in order, in a
 /// fresh build folder; then runs the binary the runtime stage copies. Release artifacts go to one
-/// shared target folder so the dependencies build once for all crates.
+/// shared target folder of the generated crates, so the dependencies build once for all of them.
 #[test]
 fn dockerfile_build_steps_work_from_the_build_context_alone() {
-    let target = common::root().join("target/docker-release");
+    let target = common::generated_target();
     for job in common::project_jobs() {
         let crate_name = format!("{}-mcp", job.settings.name);
         let dockerfile = std::fs::read_to_string(job.out.join("Dockerfile")).expect("Dockerfile");
