@@ -40,6 +40,10 @@ pub struct Api {
     pub shard: Option<Shard>,
     /// MCP prompts from the settings.
     pub prompts: Vec<Prompt>,
+    /// Named tool subsets, by name.
+    pub profiles: Vec<Profile>,
+    /// The profile served when `MCP_PROFILE` is unset (`all`: every tool).
+    pub default_profile: String,
     /// The tools, in modules.
     pub groups: Vec<ToolGroup>,
 }
@@ -143,6 +147,26 @@ pub struct InjectedParam {
     pub required: bool,
     /// The pattern the spec gives the value, checked at start-up.
     pub pattern: Option<String>,
+}
+
+/// A named subset of the tools, chosen at start with `MCP_PROFILE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Profile {
+    /// Profile name.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Its tools, by name in the profile.
+    pub tools: Vec<ProfileTool>,
+}
+
+/// A tool of a profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProfileTool {
+    /// The tool's name.
+    pub tool: String,
+    /// Its name in the profile (the same unless renamed).
+    pub name: String,
 }
 
 /// The tools of one tag, emitted as one module.

@@ -63,9 +63,10 @@ impl Output {
 
 /// Generates the MCP server crate for one API.
 pub fn generate(document: &Document, settings: &Settings) -> Output {
-    let (api, lowered) = lower::lower(document, settings);
+    let (mut api, lowered) = lower::lower(document, settings);
     let mut diagnostics = document.diagnostics.clone();
     diagnostics.extend(lowered.into_iter().map(|d| document.locate(d)));
+    diagnostics.extend(lower::apply_profiles(&mut api, settings));
     let mut files = BTreeMap::new();
     if !diagnostics.iter().any(Diagnostic::is_error) {
         match emit::emit(&api) {

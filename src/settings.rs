@@ -7,6 +7,9 @@ use serde::Deserialize;
 
 use crate::naming;
 
+/// The project file that lists the APIs and their settings; diagnostics about settings name it.
+pub const CONFIG_FILE: &str = "mcpgen.toml";
+
 /// The default depth to which `$ref`s are inlined into a tool's input schema.
 pub const DEFAULT_MAX_SCHEMA_DEPTH: usize = 4;
 
@@ -57,6 +60,10 @@ pub struct Settings {
     pub shard: Option<ShardSettings>,
     /// MCP prompts the server offers.
     pub prompts: Vec<crate::ir::Prompt>,
+    /// Named tool subsets, by profile name.
+    pub profiles: BTreeMap<String, ProfileSettings>,
+    /// The profile served when `MCP_PROFILE` is unset; every tool when `None`.
+    pub default_profile: Option<String>,
     /// The generator version written into `@generated` headers (fixed in tests).
     pub generator_version: String,
 }
@@ -96,6 +103,51 @@ pub struct CacheSettings {
     pub tools: BTreeSet<String>,
 }
 
+/// A named subset of an API's tools (`[apis.NAME.profiles.PROFILE]`): what `include` selects
+/// (every tool when it is empty) less what `exclude` selects, some perhaps renamed.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSettings {
+    /// What the profile is for.
+    #[serde(default)]
+    pub description: String,
+    /// Selectors of the tools in the profile.
+    #[serde(default)]
+    pub include: Vec<ToolSelector>,
+    /// Selectors of tools left out.
+    #[serde(default)]
+    pub exclude: Vec<ToolSelector>,
+    /// Names in this profile, by tool name.
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+}
+
+/// Selects tools: a glob on the tool name (`"list_*"`), or a table of globs that must all match.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ToolSelector {
+    /// Tools whose name matches the glob.
+    Name(String),
+    /// Tools that match every given key.
+    Match(SelectorTable),
+}
+
+/// The keys of a selector table; each is a case-insensitive glob (`*`, `?`, `[abc]`, `{a,b}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectorTable {
+    /// The tool name.
+    pub tool: Option<String>,
+    /// The operationId.
+    pub operation: Option<String>,
+    /// The operation's tag.
+    pub tag: Option<String>,
+    /// The path template (`/patients/*`; `*` also matches `/`).
+    pub path: Option<String>,
+    /// The HTTP method (`GET`, `{PUT,PATCH}`).
+    pub method: Option<String>,
+}
+
 /// A base URL chosen from the suffix of a credential (`KEY-au2` -> `https://api.au2.example.com`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -131,6 +183,8 @@ impl Settings {
             user_agent: None,
             shard: None,
             prompts: Vec::new(),
+            profiles: BTreeMap::new(),
+            default_profile: None,
             generator_version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
@@ -249,6 +303,11 @@ pub struct ApiEntry {
     /// MCP prompts.
     #[serde(default)]
     pub prompts: Vec<crate::ir::Prompt>,
+    /// Named tool subsets.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, ProfileSettings>,
+    /// The profile served when `MCP_PROFILE` is unset (default: every tool).
+    pub default_profile: Option<String>,
 }
 
 /// The whole `mcpgen.toml`.
@@ -315,6 +374,8 @@ impl ProjectConfig {
                 settings.user_agent.clone_from(&entry.user_agent);
                 settings.shard.clone_from(&entry.shard);
                 settings.prompts.clone_from(&entry.prompts);
+                settings.profiles.clone_from(&entry.profiles);
+                settings.default_profile.clone_from(&entry.default_profile);
                 ApiJob { spec: root.join(&entry.spec), out: root.join(&entry.out), settings }
             })
             .collect()

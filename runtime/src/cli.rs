@@ -15,10 +15,11 @@ use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+use super::catalog::{ALL_PROFILE, Catalog, CatalogOptions};
 use super::config::{Config, ConfigProblem, Reader};
 use super::descriptor::{ApiDescriptor, ToolSpec};
 use super::http::{self, HttpOptions};
-use super::server::{self, McpServer};
+use super::server::McpServer;
 use super::upstream::client_builder;
 
 #[derive(Parser)]
@@ -39,8 +40,15 @@ enum Command {
         #[arg(long, env = "MCP_LISTEN", default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
     },
-    /// Print the tool list as JSON.
-    Tools,
+    /// Print the profile's tools as JSON, or with `--profiles` the tool names of every profile.
+    Tools {
+        /// The profile (default: the server's default profile).
+        #[arg(long, env = "MCP_PROFILE")]
+        profile: Option<String>,
+        /// Print every profile's tool names instead.
+        #[arg(long)]
+        profiles: bool,
+    },
     /// Check the configuration and name every missing or bad setting.
     CheckConfig,
     /// Check that a server on this machine is ready (`/readyz`); for container health checks.
@@ -88,15 +96,20 @@ pub fn main(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]]) 
         return ExitCode::FAILURE;
     }
     match cli.command {
-        Command::Tools => print_tools(tools),
+        Command::Tools { profiles: true, .. } => print_profiles(api, tools),
+        Command::Tools { profile, .. } => print_tools(api, tools, profile),
         Command::CheckConfig => check_config(api),
         Command::Healthcheck { listen } => run(healthcheck(listen)),
         Command::Serve { transport, listen } => {
-            let config = match Config::from_env(api) {
-                Ok(config) => config,
-                Err(problems) => return report(api, &problems),
+            let (config, options) = match (Config::from_env(api), CatalogOptions::from_env(api)) {
+                (Ok(config), Ok(options)) => (config, options),
+                (config, options) => {
+                    let problems: Vec<ConfigProblem> =
+                        config.err().into_iter().chain(options.err()).flatten().collect();
+                    return report(api, &problems);
+                }
             };
-            let server = match McpServer::new(api, tools, config) {
+            let server = match McpServer::new(api, tools, config, &options) {
                 Ok(server) => server,
                 Err(error) => {
                     eprintln!("error: {error}");
@@ -114,9 +127,35 @@ pub fn main(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]]) 
     }
 }
 
-fn print_tools(tools: &'static [&'static [ToolSpec]]) -> ExitCode {
-    let list: Result<Vec<_>, _> = tools.iter().flat_map(|group| group.iter()).map(server::tool).collect();
-    match list.and_then(|list| serde_json::to_string_pretty(&list).map_err(|e| e.to_string())) {
+fn print_tools(
+    api: &'static ApiDescriptor,
+    tools: &'static [&'static [ToolSpec]],
+    profile: Option<String>,
+) -> ExitCode {
+    let options =
+        match CatalogOptions::from_lookup(api, |var| if var == "MCP_PROFILE" { profile.clone() } else { None }) {
+            Ok(options) => options,
+            Err(problems) => return report(api, &problems),
+        };
+    let listed = Catalog::new(api, tools, &options).and_then(|catalog| catalog.tools());
+    print_json(listed.and_then(|list| serde_json::to_value(list).map_err(|e| e.to_string())))
+}
+
+fn print_profiles(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]]) -> ExitCode {
+    let names = std::iter::once(ALL_PROFILE).chain(api.profiles.iter().map(|profile| profile.name));
+    let profiles: Result<serde_json::Map<String, serde_json::Value>, String> = names
+        .map(|name| {
+            let options = CatalogOptions::from_lookup(api, |var| (var == "MCP_PROFILE").then(|| name.to_string()))
+                .map_err(|problems| problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))?;
+            let catalog = Catalog::new(api, tools, &options)?;
+            Ok((name.to_string(), serde_json::json!(catalog.names())))
+        })
+        .collect();
+    print_json(profiles.map(|profiles| serde_json::json!({"default": api.default_profile, "profiles": profiles})))
+}
+
+fn print_json(value: Result<serde_json::Value, String>) -> ExitCode {
+    match value.and_then(|value| serde_json::to_string_pretty(&value).map_err(|e| e.to_string())) {
         Ok(json) => {
             println!("{json}");
             ExitCode::SUCCESS
@@ -131,6 +170,7 @@ fn print_tools(tools: &'static [&'static [ToolSpec]]) -> ExitCode {
 /// Checks every setting, the HTTP transport's included, and names each problem.
 fn check_config(api: &ApiDescriptor) -> ExitCode {
     let mut problems = Config::from_env(api).err().unwrap_or_default();
+    problems.extend(CatalogOptions::from_env(api).err().unwrap_or_default());
     let mut reader = Reader::new(|name: &str| std::env::var(name).ok());
     if let Some(listen) = reader.address("MCP_LISTEN").or_else(|| DEFAULT_LISTEN.parse().ok()) {
         problems.extend(HttpOptions::from_env(listen).err().unwrap_or_default());

@@ -485,6 +485,8 @@ mod tests {
             default: "au1",
         }),
         prompts: &[],
+        profiles: &[],
+        default_profile: "all",
     };
 
     fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {

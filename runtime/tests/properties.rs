@@ -36,6 +36,8 @@ static API: ApiDescriptor = ApiDescriptor {
     user_agent: None,
     shard: None,
     prompts: &[],
+    profiles: &[],
+    default_profile: "all",
 };
 
 static TOOL: ToolSpec = ToolSpec {
@@ -46,6 +48,7 @@ static TOOL: ToolSpec = ToolSpec {
     validation: "{}",
     method: "GET",
     path: "/patients/{id}",
+    tags: &[],
     read_only: true,
     destructive: false,
     idempotent: true,

@@ -35,6 +35,15 @@ pub fn api_module(api: &Api) -> TokenStream {
         None => quote! { ::std::option::Option::None },
     };
     let injected = api.injected.iter().map(injected_spec);
+    let profiles = api.profiles.iter().map(|profile| {
+        let (name, description) = (&profile.name, &profile.description);
+        let tools = profile.tools.iter().map(|tool| {
+            let (tool, name) = (&tool.tool, &tool.name);
+            quote! { (#tool, #name) }
+        });
+        quote! { crate::runtime::ProfileSpec { name: #name, description: #description, tools: &[#(#tools),*] } }
+    });
+    let default_profile = &api.default_profile;
     let doc = doc_attrs(&format!("The {title} API, as this server reaches it."));
     quote! {
         //! The API this server fronts: its name, credentials and configured parameters.
@@ -55,6 +64,8 @@ pub fn api_module(api: &Api) -> TokenStream {
             user_agent: #user_agent,
             shard: #shard,
             prompts: &[#(#prompts),*],
+            profiles: &[#(#profiles),*],
+            default_profile: #default_profile,
         };
     }
 }
@@ -139,7 +150,7 @@ pub fn tools_module(groups: &[&ToolGroup]) -> TokenStream {
 /// `src/tools/<module>.rs`: the argument structs and tool table of one tag.
 pub fn group_module(group: &ToolGroup) -> TokenStream {
     let structs = group.tools.iter().map(args_struct);
-    let specs = group.tools.iter().map(tool_spec);
+    let specs = group.tools.iter().map(|tool| tool_spec(tool, &group.tag));
     let doc = format!(" Tools of the `{}` tag.", group.tag);
     quote! {
         #![doc = #doc]
@@ -348,7 +359,7 @@ fn literal(value: &serde_json::Value) -> Option<TokenStream> {
     }
 }
 
-fn tool_spec(tool: &Tool) -> TokenStream {
+fn tool_spec(tool: &Tool, tag: &str) -> TokenStream {
     let name = &tool.name;
     let title = option_str(tool.title.as_deref());
     let description = &tool.description;
@@ -371,6 +382,7 @@ fn tool_spec(tool: &Tool) -> TokenStream {
             validation: #validation,
             method: #method,
             path: #path,
+            tags: &[#tag],
             read_only: #read_only,
             destructive: #destructive,
             idempotent: #idempotent,

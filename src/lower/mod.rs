@@ -4,6 +4,7 @@ mod advertise;
 mod auth;
 mod body;
 mod operation;
+mod profiles;
 mod schema;
 mod text;
 
@@ -17,6 +18,7 @@ use crate::load::Document;
 use crate::naming::{self, Scope};
 use crate::settings::Settings;
 use operation::{InjectedUse, OperationInput};
+pub use profiles::apply as apply_profiles;
 pub use schema::CHECKED_FORMATS;
 use schema::SchemaLowerer;
 
@@ -128,6 +130,8 @@ pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>)
             default: shard.default.clone(),
         }),
         prompts: settings.prompts.clone(),
+        profiles: Vec::new(),
+        default_profile: profiles::ALL.to_string(),
         groups,
     };
     // A spec that failed to load has its own error; "no tools" would only mislead.

@@ -20,6 +20,8 @@ def opera_env(url):
     return {
         "OPERA_BASE_URL": url, "OPERA_CLIENT_ID": "client", "OPERA_CLIENT_SECRET": "secret", "OPERA_SCOPE": "urn:opc:hgbu:ws:__myscopes__",
         "OPERA_APP_KEY": "4f6f1a36-5c1e-4a8e-9d6b-1f2e3d4c5b6a", "OPERA_HOTEL_ID": "HOTEL1",
+        # Its 26 tools list in over 30 KB, where `auto` would offer discovery: these tests list them whole.
+        "MCP_TOOLS_MODE": "all",
     }
 
 

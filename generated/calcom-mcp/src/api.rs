@@ -20,4 +20,6 @@ pub static API: crate::runtime::ApiDescriptor = crate::runtime::ApiDescriptor {
     user_agent: ::std::option::Option::None,
     shard: ::std::option::Option::None,
     prompts: &[],
+    profiles: &[],
+    default_profile: "all",
 };

@@ -44,4 +44,57 @@ pub static API: crate::runtime::ApiDescriptor = crate::runtime::ApiDescriptor {
             template: "Book {patient} for {appointment_type} ({when}).\n1. Find the patient with list_patients (q: [\"last_name:=...\"]) or get_patient; confirm the date of birth.\n2. Find the appointment type with list_appointment_types, and a practitioner and business that offer it.\n3. Look for free times with get_all_available_times (from/to at most 7 days apart); offer at most three.\n4. Book the chosen time with create_individual_appointment: IDs as strings, starts_at with its UTC offset.\n5. Confirm the booking with get_individual_appointment; never book twice: if unsure, look before booking again.",
         },
     ],
+    profiles: &[
+        crate::runtime::ProfileSpec {
+            name: "read_only",
+            description: "Every tool that changes nothing.",
+            tools: &[
+                ("get_all_available_times", "get_all_available_times"),
+                ("get_appointment_type", "get_appointment_type"),
+                ("get_authenticated_user", "get_authenticated_user"),
+                ("get_booking", "get_booking"),
+                ("get_business", "get_business"),
+                ("get_individual_appointment", "get_individual_appointment"),
+                (
+                    "get_individual_appointment_conflicts",
+                    "get_individual_appointment_conflicts",
+                ),
+                ("get_next_available_time", "get_next_available_time"),
+                ("get_patient", "get_patient"),
+                ("get_practitioner", "get_practitioner"),
+                ("list_appointment_types", "list_appointment_types"),
+                (
+                    "list_appointment_types_for_practitioner",
+                    "list_appointment_types_for_practitioner",
+                ),
+                (
+                    "list_attendees_for_individual_appointment",
+                    "list_attendees_for_individual_appointment",
+                ),
+                ("list_bookings", "list_bookings"),
+                ("list_businesses", "list_businesses"),
+                ("list_individual_appointments", "list_individual_appointments"),
+                ("list_patients", "list_patients"),
+                ("list_practitioners", "list_practitioners"),
+                (
+                    "list_practitioners_for_appointment_type",
+                    "list_practitioners_for_appointment_type",
+                ),
+                ("list_practitioners_for_business", "list_practitioners_for_business"),
+                ("list_users", "list_users"),
+            ],
+        },
+        crate::runtime::ProfileSpec {
+            name: "voice",
+            description: "Find or register the caller, and list, book or remove their appointments.",
+            tools: &[
+                ("create_individual_appointment", "book_appointment"),
+                ("create_patient", "create_patient"),
+                ("delete_individual_appointment", "delete_appointment"),
+                ("list_individual_appointments", "list_appointments"),
+                ("list_patients", "list_patients"),
+            ],
+        },
+    ],
+    default_profile: "all",
 };

@@ -51,4 +51,6 @@ pub static API: crate::runtime::ApiDescriptor = crate::runtime::ApiDescriptor {
             template: "Check the platform.\n1. Call health_retrieve and report the database status.\n2. Call admin_stats_retrieve and report tenants, patients, today's appointments and active subscriptions.\n3. List subscriptions with subscriptions_list and name any that are past due.",
         },
     ],
+    profiles: &[],
+    default_profile: "all",
 };

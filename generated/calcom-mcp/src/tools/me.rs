@@ -22,6 +22,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         validation: "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}",
         method: "GET",
         path: "/v2/me",
+        tags: &["Me"],
         read_only: true,
         destructive: false,
         idempotent: true,

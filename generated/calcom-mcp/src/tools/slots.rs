@@ -88,6 +88,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         validation: "{\"type\":\"object\",\"properties\":{\"start\":{\"type\":\"string\",\"description\":\"Start of the time range, UTC date or date-time in ISO 8601, for example 2050-09-05 or 2050-09-05T09:00:00.000Z.\"},\"end\":{\"type\":\"string\",\"description\":\"End of the time range, UTC date or date-time.\"},\"eventTypeId\":{\"type\":\"number\",\"description\":\"The ID of the event type.\"},\"eventTypeSlug\":{\"type\":\"string\",\"description\":\"Slug of the event type; needs `username`.\"},\"username\":{\"type\":\"string\",\"description\":\"Username of the event type owner.\"},\"timeZone\":{\"type\":\"string\",\"description\":\"Time zone of the returned slots, for example Europe/Rome. Default UTC.\"},\"duration\":{\"type\":\"number\",\"description\":\"Slot length in minutes for event types with several lengths.\"},\"format\":{\"type\":\"string\",\"enum\":[\"time\",\"range\"],\"description\":\"`time` for start times only (default), `range` for start and end.\"}},\"additionalProperties\":false,\"required\":[\"start\",\"end\"]}",
         method: "GET",
         path: "/v2/slots",
+        tags: &["Slots"],
         read_only: true,
         destructive: false,
         idempotent: true,

@@ -43,6 +43,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         validation: "{\"type\":\"object\",\"properties\":{\"business_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"practitioner_id\":{\"type\":\"string\",\"format\":\"int64\",\"x-id\":\"string\",\"pattern\":\"^[0-9]+$\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"starts_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"ends_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"UTC date-time (RFC 3339), e.g. \\\"2025-09-05T10:00:00Z\\\"; a time with an offset such as +10:00 is converted to UTC.\"},\"notes\":{\"type\":\"string\",\"nullable\":true}},\"additionalProperties\":false,\"required\":[\"business_id\",\"practitioner_id\",\"starts_at\",\"ends_at\"]}",
         method: "POST",
         path: "/unavailable_blocks",
+        tags: &["Unavailable Block"],
         read_only: false,
         destructive: false,
         idempotent: false,

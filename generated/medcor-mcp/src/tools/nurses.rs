@@ -56,6 +56,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         validation: "{\"type\":\"object\",\"properties\":{\"ordering\":{\"type\":\"string\",\"enum\":[\"last_name\",\"-last_name\"],\"description\":\"Which field to use when ordering the results.\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"search\":{\"type\":\"string\",\"description\":\"A search term.\"},\"tenant_id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"Only rows of this tenant (platform admins only). String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false}",
         method: "GET",
         path: "/api/nurses/",
+        tags: &["nurses"],
         read_only: true,
         destructive: false,
         idempotent: true,

@@ -58,6 +58,7 @@ pub static TOOLS: &[crate::runtime::ToolSpec] = &[
         validation: "{\"type\":\"object\",\"properties\":{\"doctor\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"String ID of digits, e.g. \\\"1752849161776013508\\\".\"},\"date\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Date as YYYY-MM-DD, e.g. \\\"2025-09-05\\\".\"},\"is_available\":{\"type\":\"boolean\"},\"page\":{\"type\":\"integer\",\"description\":\"A page number within the paginated result set.\"},\"tenant_id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\",\"x-id\":\"integer\",\"description\":\"Only rows of this tenant (platform admins only). String ID of digits, e.g. \\\"1752849161776013508\\\".\"}},\"additionalProperties\":false}",
         method: "GET",
         path: "/api/slots/",
+        tags: &["slots"],
         read_only: true,
         destructive: false,
         idempotent: true,

@@ -17,6 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::server::api::API;
+use crate::server::runtime::catalog::{CatalogOptions, listed_tool};
 use crate::server::runtime::config::Config;
 use crate::server::runtime::descriptor::AuthSpec;
 use crate::server::runtime::server::McpServer;
@@ -209,7 +210,12 @@ impl Session {
         let upstream = FakeUpstream::start().await;
         let config =
             Config::from_lookup(&API, |var| test_setting(var, &upstream.url, overrides)).expect("test configuration");
-        let server = McpServer::new(&API, TOOLS, config).expect("server");
+        let every_tool = |var: &str| match var {
+            "MCP_PROFILE" | "MCP_TOOLS_MODE" => Some("all".to_string()),
+            _ => None,
+        };
+        let options = CatalogOptions::from_lookup(&API, every_tool).expect("tool options");
+        let server = McpServer::new(&API, TOOLS, config, &options).expect("server");
         let (server_io, client_io) = tokio::io::duplex(1 << 20);
         tokio::spawn(async move {
             if let Ok(running) = server.serve(server_io).await {
@@ -406,7 +412,7 @@ fn fits_type(schema: &Value, value: &Value) -> bool {
 pub fn check_tool_table() {
     let mut names = std::collections::BTreeSet::new();
     for spec in TOOLS.iter().flat_map(|group| group.iter()) {
-        let listed = crate::server::runtime::server::tool(spec).expect("the tool is listable");
+        let listed = listed_tool(spec, spec.description).expect("the tool is listable");
         assert_eq!(listed.input_schema.get("type").and_then(Value::as_str), Some("object"), "{}", spec.name);
         assert!(
             spec.name.len() <= 64 && spec.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),

@@ -115,6 +115,21 @@ pub struct ApiDescriptor {
     pub shard: Option<ShardSpec>,
     /// Prompts the server offers.
     pub prompts: &'static [PromptSpec],
+    /// Named subsets of the tools; `MCP_PROFILE` picks one at start.
+    pub profiles: &'static [ProfileSpec],
+    /// The profile served when `MCP_PROFILE` is unset (`all`: every tool).
+    pub default_profile: &'static str,
+}
+
+/// A named subset of the tools, some perhaps under other names.
+#[derive(Debug, Clone, Copy)]
+pub struct ProfileSpec {
+    /// Profile name.
+    pub name: &'static str,
+    /// What it is for.
+    pub description: &'static str,
+    /// Its tools: (tool name, name in this profile).
+    pub tools: &'static [(&'static str, &'static str)],
 }
 
 /// An MCP prompt: a template with `{argument}` placeholders.
@@ -146,6 +161,8 @@ pub struct ToolSpec {
     pub method: &'static str,
     /// Path template, for logs and errors.
     pub path: &'static str,
+    /// Tags of the operation, for search.
+    pub tags: &'static [&'static str],
     /// Read-only hint.
     pub read_only: bool,
     /// Destructive hint.

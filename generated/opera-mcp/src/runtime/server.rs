@@ -2,7 +2,6 @@
 //! The MCP server: tools from the generated table, called through the upstream; health as MCP
 //! resources; prompts from the settings.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -11,19 +10,20 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
     Implementation, JsonObject, ListPromptsResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
     Prompt, PromptArgument, PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-    Resource, ResourceContents, Role, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    Resource, ResourceContents, Role, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 use tokio_util::task::AbortOnDropHandle;
 
+use super::catalog::{Catalog, CatalogOptions};
 use super::config::Config;
 use super::descriptor::{ApiDescriptor, PromptSpec, ToolSpec};
+use super::discovery::{self, Discovered};
 use super::metrics::Metrics;
 use super::results::{self, CallContext};
 use super::upstream::{CallPolicy, Upstream, UpstreamError};
-use super::validate;
 
 /// The MCP resources that report the server's health.
 const HEALTH_RESOURCES: [(&str, &str); 3] = [
@@ -36,9 +36,7 @@ const HEALTH_RESOURCES: [(&str, &str); 3] = [
 #[derive(Clone)]
 pub struct McpServer {
     api: &'static ApiDescriptor,
-    tools: Arc<Vec<Tool>>,
-    specs: Arc<BTreeMap<&'static str, &'static ToolSpec>>,
-    validators: Arc<BTreeMap<&'static str, validate::Schema>>,
+    catalog: Arc<Catalog>,
     upstream: Arc<Upstream>,
     metrics: Arc<Metrics>,
     started: Instant,
@@ -62,29 +60,20 @@ impl Drop for InFlight {
 }
 
 impl McpServer {
-    /// A server for `tools`, calling the API that `config` describes.
+    /// A server for the profile of `tools` that `options` choose, calling the API that `config`
+    /// describes.
     pub fn new(
         api: &'static ApiDescriptor,
         tools: &'static [&'static [ToolSpec]],
         config: Config,
+        options: &CatalogOptions,
     ) -> Result<Self, String> {
+        let catalog = Catalog::new(api, tools, options)?;
         let metrics = Arc::new(Metrics::new(api.crate_name, api.version));
         let upstream = Upstream::new(config, Arc::clone(&metrics))?;
-        let specs: BTreeMap<_, _> = tools.iter().flat_map(|group| group.iter()).map(|spec| (spec.name, spec)).collect();
-        let tools = specs.values().map(|spec| tool(spec)).collect::<Result<Vec<_>, _>>()?;
-        let validators = specs
-            .values()
-            .map(|spec| {
-                let schema =
-                    validate::Schema::compile(spec.validation).map_err(|e| format!("tool `{}`: {e}", spec.name))?;
-                Ok((spec.name, schema))
-            })
-            .collect::<Result<BTreeMap<_, _>, String>>()?;
         Ok(Self {
             api,
-            tools: Arc::new(tools),
-            specs: Arc::new(specs),
-            validators: Arc::new(validators),
+            catalog: Arc::new(catalog),
             upstream: Arc::new(upstream),
             metrics,
             started: Instant::now(),
@@ -127,7 +116,9 @@ impl McpServer {
             "name": self.api.crate_name,
             "version": self.api.version,
             "uptime_seconds": self.started.elapsed().as_secs(),
-            "tools": self.tools.len(),
+            "profile": self.catalog.profile(),
+            "tools_mode": if self.catalog.is_discovery() { "discovery" } else { "all" },
+            "tools": self.catalog.len(),
             "breaker": self.upstream.breaker_state().name(),
             "tool_calls": self.metrics.total_tool_calls(),
         })
@@ -136,24 +127,26 @@ impl McpServer {
     async fn call(
         &self,
         spec: &'static ToolSpec,
-        request: CallToolRequestParams,
+        mut arguments: JsonObject,
     ) -> (rmcp::model::CallToolResult, &'static str) {
-        let mut arguments = request.arguments.unwrap_or_default();
+        let validator = match self.catalog.validator(spec.name) {
+            Ok(validator) => validator,
+            Err(error) => {
+                tracing::error!(tool = spec.name, error, "the tool's schema does not compile");
+                return (results::internal_error(spec), "internal_error");
+            }
+        };
         for (input, var) in spec.defaults {
             if !arguments.contains_key(*input)
                 && let Some(value) = self.upstream.param_default(var)
             {
-                let value =
-                    self.validators.get(spec.name).map_or_else(|| value.into(), |v| v.default_value(input, value));
-                arguments.insert(input.to_string(), value);
+                arguments.insert(input.to_string(), validator.default_value(input, value));
             }
         }
         let mut arguments = Value::Object(arguments);
-        if let Some(validator) = self.validators.get(spec.name) {
-            let violations = validator.check(&mut arguments);
-            if !violations.is_empty() {
-                return (results::invalid_arguments(spec, &violations), "invalid_arguments");
-            }
+        let violations = validator.check(&mut arguments);
+        if !violations.is_empty() {
+            return (results::invalid_arguments(spec, &violations), "invalid_arguments");
         }
         let Value::Object(arguments) = arguments else {
             return (results::unusable_arguments(spec, "the arguments are not an object"), "invalid_arguments");
@@ -220,23 +213,6 @@ fn adopt_request_id(headers: &mut Vec<(String, String)>) -> String {
     }
 }
 
-/// The `tools/list` entry of a tool.
-pub fn tool(spec: &ToolSpec) -> Result<Tool, String> {
-    let schema: JsonObject = serde_json::from_str(spec.input_schema)
-        .map_err(|error| format!("tool `{}` has an invalid input schema: {error}", spec.name))?;
-    let mut annotations = ToolAnnotations::new()
-        .read_only(spec.read_only)
-        .destructive(spec.destructive)
-        .idempotent(spec.idempotent)
-        .open_world(true);
-    annotations.title = spec.title.map(str::to_string);
-    let mut tool = Tool::new(spec.name, spec.description, Arc::new(schema)).with_annotations(annotations);
-    if let Some(title) = spec.title {
-        tool = tool.with_title(title);
-    }
-    Ok(tool)
-}
-
 /// The `prompts/list` entry of a prompt.
 fn prompt(spec: &PromptSpec) -> Prompt {
     let arguments = spec
@@ -259,14 +235,14 @@ impl ServerHandler for McpServer {
 
     async fn list_tools(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.tools.as_ref().clone()))
+        self.catalog.page(request.as_ref().and_then(|request| request.cursor.as_deref()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.tools.iter().find(|tool| tool.name == name).cloned()
+        self.catalog.listed(name)
     }
 
     async fn call_tool(
@@ -274,16 +250,30 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let Some(spec) = self.specs.get(request.name.as_ref()).copied() else {
-            return Err(ErrorData::invalid_params(format!("unknown tool `{}`", request.name), None));
+        let started = Instant::now();
+        let name = request.name.as_ref();
+        let arguments = request.arguments.unwrap_or_default();
+        let (spec, arguments) = match discovery::dispatch(&self.catalog, name, &arguments) {
+            Some(Discovered::Answer(tool, result)) => {
+                let outcome = if result.is_error == Some(true) { "invalid_arguments" } else { "ok" };
+                self.metrics.tool_call(tool, outcome, started.elapsed());
+                return Ok(result.into());
+            }
+            Some(Discovered::Call(spec, arguments)) => (spec, arguments),
+            None => match self.catalog.get(name) {
+                Some(spec) => (spec, arguments),
+                None => {
+                    let hint = if self.catalog.is_discovery() { "; search_tools finds tools by task" } else { "" };
+                    return Err(ErrorData::invalid_params(format!("unknown tool `{name}`{hint}"), None));
+                }
+            },
         };
         let _in_flight = InFlight::new(&self.in_flight);
-        let started = Instant::now();
         // The call runs as its own task: a panic in it becomes an error result instead of a call
         // that is never answered, and dropping the handle (when the client cancels) aborts it, and
         // with it the upstream request and any retries.
         let server = self.clone();
-        let call = AbortOnDropHandle::new(tokio::spawn(async move { server.call(spec, request).await }));
+        let call = AbortOnDropHandle::new(tokio::spawn(async move { server.call(spec, arguments).await }));
         let (result, outcome) = tokio::select! {
             joined = call => joined.unwrap_or_else(|error| {
                 tracing::error!(tool = spec.name, panicked = error.is_panic(), "a tool call failed inside the server");
