@@ -12,7 +12,7 @@ use rmcp::model::{JsonObject, ListToolsResult, Tool, ToolAnnotations};
 use super::config::{ConfigProblem, Reader};
 use super::descriptor::{ApiDescriptor, ToolSpec};
 use super::discovery;
-use super::search::{SearchIndex, ToolText};
+use super::search::{self, SearchIndex, ToolText};
 use super::validate;
 
 /// The profile that holds every tool; there is always one.
@@ -321,14 +321,9 @@ fn renamed(spec: &'static ToolSpec, name: &'static str) -> &'static ToolSpec {
     if spec.name == name { spec } else { Box::leak(Box::new(ToolSpec { name, ..*spec })) }
 }
 
-/// The names of a tool's inputs, space-separated, for the search index.
+/// The words of a tool's input schema, for the search index.
 fn input_names(spec: &ToolSpec) -> String {
-    let schema: serde_json::Value = serde_json::from_str(spec.input_schema).unwrap_or_default();
-    schema
-        .get("properties")
-        .and_then(serde_json::Value::as_object)
-        .map(|properties| properties.keys().map(String::as_str).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
+    search::input_words(&serde_json::from_str(spec.input_schema).unwrap_or_default())
 }
 
 /// Pages of at most `page_bytes` (at least one tool each); `describe_tool` joins the last page
