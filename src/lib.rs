@@ -7,6 +7,7 @@
 pub mod diag;
 pub mod emit;
 pub mod ir;
+pub mod listing;
 pub mod load;
 pub mod lower;
 pub mod manifest;

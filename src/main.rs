@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use mcpgen::listing;
 use mcpgen::manifest::{self, Manifest};
 use mcpgen::settings::{ApiJob, ProjectConfig, Settings};
 use mcpgen::{Output, diag::Diagnostic, load};
@@ -47,13 +48,17 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
-    /// Show the tools a spec gives, their size and the diagnostics.
+    /// Show the tools a spec or an API of mcpgen.toml gives, the size of their list per profile and
+    /// mode, and the diagnostics.
     Inspect {
-        /// The spec.
+        /// A spec file, or the name of an API of the project file (then with its settings and profiles).
         spec: PathBuf,
-        /// API name (default: the spec's file stem).
+        /// API name for a spec file (default: the file stem).
         #[arg(long)]
         name: Option<String>,
+        /// The project file that names the APIs.
+        #[arg(long, default_value = "mcpgen.toml")]
+        config: PathBuf,
         /// Treat warnings as errors.
         #[arg(long)]
         strict: bool,
@@ -70,7 +75,9 @@ fn main() -> ExitCode {
             jobs(&config).and_then(|jobs| generate(&jobs, strict, force))
         }
         Command::Check { config, strict } => jobs(&config).and_then(|jobs| check(&jobs, strict)),
-        Command::Inspect { spec, name, strict } => inspect(&spec, name, strict),
+        Command::Inspect { spec, name, config, strict } => {
+            inspect_job(spec, name, &config).and_then(|job| inspect(&job, strict))
+        }
     };
     match result {
         Ok(code) => code,
@@ -199,28 +206,53 @@ fn check(jobs: &[ApiJob], strict: bool) -> Result<ExitCode, String> {
     }
 }
 
-fn inspect(spec: &Path, name: Option<String>, strict: bool) -> Result<ExitCode, String> {
-    let settings = Settings::new(name.unwrap_or_else(|| file_stem(spec)));
-    let document = load::load_file(spec);
-    let output = mcpgen::generate(&document, &settings);
+/// What `inspect` looks at: a spec file with default settings, or an API of the project file.
+fn inspect_job(target: PathBuf, name: Option<String>, config: &Path) -> Result<ApiJob, String> {
+    if target.is_file() {
+        let name = name.unwrap_or_else(|| file_stem(&target));
+        return Ok(ApiJob { settings: Settings::new(name), spec: target, out: PathBuf::new() });
+    }
+    let wanted = target.to_string_lossy().into_owned();
+    let jobs =
+        jobs(config).map_err(|_| format!("{wanted} is neither a spec file nor an API of {}", config.display()))?;
+    let known: Vec<String> = jobs.iter().map(|job| job.settings.name.clone()).collect();
+    jobs.into_iter().find(|job| job.settings.name == wanted).ok_or_else(|| {
+        format!("{wanted} is neither a spec file nor an API of {} (it has {})", config.display(), known.join(", "))
+    })
+}
+
+fn inspect(job: &ApiJob, strict: bool) -> Result<ExitCode, String> {
+    let document = load::load_file(&job.spec);
+    let output = mcpgen::generate(&document, &job.settings);
     report(&output.diagnostics);
     let tools: Vec<_> = output.api.tools().collect();
     println!("{:<48} {:<7} {:<60} {:>6}", "TOOL", "METHOD", "PATH", "PARAMS");
     for tool in &tools {
         println!("{:<48} {:<7} {:<60} {:>6}", tool.name, tool.method.as_str(), tool.path, tool.fields.len());
     }
-    let list: Vec<serde_json::Value> = tools
-        .iter()
-        .map(|tool| serde_json::json!({"name": tool.name, "description": tool.description, "inputSchema": tool.input_schema}))
-        .collect();
-    let bytes = serde_json::to_string(&list).map_err(|e| e.to_string())?.len();
-    let warnings = output.diagnostics.iter().filter(|d| !d.is_error()).count();
+    println!();
     println!(
-        "{}; tool list {bytes} bytes (about {} tokens); {} errors, {warnings} warnings",
-        output.tool_summary(),
-        bytes / 4,
-        output.diagnostics.len() - warnings
+        "{:<24} {:>6} {:>12} {:>8} {:>16} {:>8}",
+        "PROFILE", "TOOLS", "ALL: BYTES", "TOKENS", "DISCOVERY: BYTES", "TOKENS"
     );
+    for profile in listing::profiles(&output.api) {
+        let discovery = listing::DISCOVERY_LIST_BYTES;
+        println!(
+            "{:<24} {:>6} {:>12} {:>8} {:>16} {:>8}",
+            profile.profile,
+            profile.tools,
+            profile.all_bytes,
+            profile.all_bytes / 4,
+            discovery,
+            discovery / 4
+        );
+    }
+    println!(
+        "(tokens are estimated at 4 bytes each; `auto` lists all up to 50 tools and 30,000 bytes, else discovery; default profile: {})",
+        output.api.default_profile
+    );
+    let warnings = output.diagnostics.iter().filter(|d| !d.is_error()).count();
+    println!("{}; {} errors, {warnings} warnings", output.tool_summary(), output.diagnostics.len() - warnings);
     Ok(if output.has_errors() || (strict && warnings > 0) { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 

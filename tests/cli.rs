@@ -171,9 +171,33 @@ fn inspect_lists_tools_size_and_warnings() {
         report.contains("create_booking") && report.contains("POST") && report.contains("/v2/bookings"),
         "{report}"
     );
+    assert!(report.contains("9 tools, 0 operations skipped; 0 errors, 0 warnings"), "{report}");
+    let all = report.lines().find(|line| line.starts_with("all ")).expect("the `all` profile's row");
+    let numbers: Vec<usize> = all.split_whitespace().skip(1).map(|n| n.parse().expect("a number")).collect();
+    assert_eq!(numbers[0], 9, "{all}");
+    assert!(numbers[1] > 1_000 && numbers[3] == mcpgen::listing::DISCOVERY_LIST_BYTES, "{all}");
+}
+
+#[test]
+fn inspect_takes_an_api_of_the_project_and_sizes_each_profile() {
+    let dir = project();
+    let config = common::root().join("mcpgen.toml");
+    let inspected = mcpgen(dir.path(), &["inspect", "cliniko", "--config", config.to_str().expect("utf8")]);
+    assert!(inspected.status.success(), "{}", text(&inspected));
+    let report = text(&inspected);
+    let row = |profile: &str| {
+        let line = report.lines().find(|line| line.starts_with(&format!("{profile} "))).expect("the profile's row");
+        line.split_whitespace().skip(1).map(|n| n.parse::<usize>().expect("a number")).collect::<Vec<_>>()
+    };
+    let (all, voice) = (row("all"), row("voice"));
+    assert_eq!((all[0], voice[0]), (30, 5), "{report}");
+    assert!(voice[1] < all[1] / 3, "{report}");
+    let unknown = mcpgen(dir.path(), &["inspect", "nosuchapi"]);
+    assert!(!unknown.status.success());
     assert!(
-        report.contains("9 tools, 0 operations skipped; tool list") && report.contains("0 errors, 0 warnings"),
-        "{report}"
+        text(&unknown).contains("neither a spec file nor an API of mcpgen.toml (it has calcom)"),
+        "{}",
+        text(&unknown)
     );
 }
 
