@@ -64,19 +64,46 @@ impl Output {
 
 /// Generates the MCP server crate for one API.
 pub fn generate(document: &Document, settings: &Settings) -> Output {
-    let (mut api, lowered) = lower::lower(document, settings);
-    let mut diagnostics = document.diagnostics.clone();
-    diagnostics.extend(lowered.into_iter().map(|d| document.locate(d)));
+    generate_merged(std::slice::from_ref(document), settings)
+}
+
+/// Generates one MCP server crate from the spec files of one API (at least one), merged: each
+/// file's paths under its own base path, tool-name clashes settled by file order and reported.
+/// The OAuth2 token operation the settings name is looked for in every file.
+pub fn generate_merged(documents: &[Document], settings: &Settings) -> Output {
+    let mut diagnostics = Vec::new();
+    let mut parts = Vec::new();
+    let token_file = settings
+        .oauth2_token_operation
+        .as_deref()
+        .and_then(|id| documents.iter().position(|document| lower::has_operation_id(&document.spec, id)));
+    for (index, document) in documents.iter().enumerate() {
+        let mut part_settings = settings.clone();
+        if token_file.is_some_and(|file| file != index) || (token_file.is_none() && index > 0) {
+            part_settings.oauth2_token_operation = None;
+        }
+        let (api, lowered) = lower::lower(document, &part_settings);
+        diagnostics.extend(document.diagnostics.iter().cloned());
+        diagnostics.extend(lowered.into_iter().map(|d| document.locate(d)));
+        let server = lower::server_url(&document.spec);
+        parts.push(lower::Part { api, file: document.file.clone(), server });
+    }
+    let (mut api, merged) = lower::merge(parts);
+    diagnostics.extend(merged.into_iter().filter_map(|(index, d)| documents.get(index).map(|doc| doc.locate(d))));
+    let failed_to_load = documents.iter().any(|document| document.diagnostics.iter().any(Diagnostic::is_error));
+    if let Some(first) = documents.first() {
+        let checked = lower::settings_diagnostics(&api, settings, failed_to_load);
+        diagnostics.extend(checked.into_iter().map(|d| first.locate(d)));
+    }
     diagnostics.extend(lower::apply_profiles(&mut api, settings));
     let mut files = BTreeMap::new();
     if !diagnostics.iter().any(Diagnostic::is_error) {
         match emit::emit(&api) {
             Ok(emitted) => files = emitted,
-            Err(message) => diagnostics.push(document.locate(Diagnostic::error(
-                "#",
-                message,
-                "this is a bug in mcpgen; please report it with the spec",
-            ))),
+            Err(message) => {
+                let bug = Diagnostic::error("#", message, "this is a bug in mcpgen; please report it with the spec");
+                diagnostics.extend(documents.first().map(|document| document.locate(bug)));
+            }
         }
     }
     Output { api, files, diagnostics }

@@ -23,9 +23,9 @@ enum Command {
         /// The project file.
         #[arg(long, default_value = "mcpgen.toml")]
         config: PathBuf,
-        /// Generate this spec only (with --out).
+        /// Generate this spec only (with --out); repeated, the files make one API, merged in order.
         #[arg(long, requires = "out")]
-        spec: Option<PathBuf>,
+        spec: Vec<PathBuf>,
         /// Output folder for --spec.
         #[arg(long, requires = "spec")]
         out: Option<PathBuf>,
@@ -67,9 +67,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Generate { config: _, spec: Some(spec), out: Some(out), name, strict, force } => {
-            let name = name.unwrap_or_else(|| file_stem(&spec));
-            generate(&[ApiJob { spec, out, settings: Settings::new(name) }], strict, force)
+        Command::Generate { config: _, spec, out: Some(out), name, strict, force } if !spec.is_empty() => {
+            let name = name.unwrap_or_else(|| file_stem(&spec[0]));
+            generate(&[ApiJob { specs: spec, out, settings: Settings::new(name) }], strict, force)
         }
         Command::Generate { config, strict, force, .. } => {
             jobs(&config).and_then(|jobs| generate(&jobs, strict, force))
@@ -112,10 +112,15 @@ fn jobs(config: &Path) -> Result<Vec<ApiJob>, String> {
     Ok(project.jobs(root))
 }
 
+/// Loads the job's spec files and generates its crate in memory.
+fn generate_job(job: &ApiJob) -> Output {
+    let documents: Vec<_> = job.specs.iter().map(|spec| load::load_file(spec)).collect();
+    mcpgen::generate_merged(&documents, &job.settings)
+}
+
 /// Generates each job; reports diagnostics; fails (writing nothing for that API) on errors.
 fn run(job: &ApiJob, strict: bool) -> Result<Output, ()> {
-    let document = load::load_file(&job.spec);
-    let output = mcpgen::generate(&document, &job.settings);
+    let output = generate_job(job);
     report(&output.diagnostics);
     let warnings = output.diagnostics.iter().filter(|d| !d.is_error()).count();
     if output.has_errors() || (strict && warnings > 0) {
@@ -210,7 +215,7 @@ fn check(jobs: &[ApiJob], strict: bool) -> Result<ExitCode, String> {
 fn inspect_job(target: PathBuf, name: Option<String>, config: &Path) -> Result<ApiJob, String> {
     if target.is_file() {
         let name = name.unwrap_or_else(|| file_stem(&target));
-        return Ok(ApiJob { settings: Settings::new(name), spec: target, out: PathBuf::new() });
+        return Ok(ApiJob { settings: Settings::new(name), specs: vec![target], out: PathBuf::new() });
     }
     let wanted = target.to_string_lossy().into_owned();
     let jobs =
@@ -222,8 +227,7 @@ fn inspect_job(target: PathBuf, name: Option<String>, config: &Path) -> Result<A
 }
 
 fn inspect(job: &ApiJob, strict: bool) -> Result<ExitCode, String> {
-    let document = load::load_file(&job.spec);
-    let output = mcpgen::generate(&document, &job.settings);
+    let output = generate_job(job);
     report(&output.diagnostics);
     let tools: Vec<_> = output.api.tools().collect();
     println!("{:<48} {:<7} {:<60} {:>6}", "TOOL", "METHOD", "PATH", "PARAMS");

@@ -252,12 +252,32 @@ impl Settings {
     }
 }
 
+/// One spec file, or several that make one API (`spec = ["rsv.json", "fof.json"]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum SpecFiles {
+    /// One file.
+    One(PathBuf),
+    /// Several, merged in this order.
+    Many(Vec<PathBuf>),
+}
+
+impl SpecFiles {
+    /// The files, in order.
+    pub fn files(&self) -> &[PathBuf] {
+        match self {
+            SpecFiles::One(file) => std::slice::from_ref(file),
+            SpecFiles::Many(files) => files,
+        }
+    }
+}
+
 /// One API as `mcpgen.toml` lists it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiEntry {
-    /// The spec, relative to `mcpgen.toml`.
-    pub spec: PathBuf,
+    /// The spec file or files, relative to `mcpgen.toml`.
+    pub spec: SpecFiles,
     /// The output folder, relative to `mcpgen.toml`.
     pub out: PathBuf,
     /// Environment-variable prefix (default: the API name in upper case).
@@ -318,11 +338,11 @@ pub struct ProjectConfig {
     pub apis: BTreeMap<String, ApiEntry>,
 }
 
-/// One API ready to generate: where its spec is, where it goes, and its settings.
+/// One API ready to generate: where its spec files are, where it goes, and its settings.
 #[derive(Debug, Clone)]
 pub struct ApiJob {
-    /// The spec file.
-    pub spec: PathBuf,
+    /// The spec files, merged in this order (usually one).
+    pub specs: Vec<PathBuf>,
     /// The output folder.
     pub out: PathBuf,
     /// Lowering settings.
@@ -376,7 +396,8 @@ impl ProjectConfig {
                 settings.prompts.clone_from(&entry.prompts);
                 settings.profiles.clone_from(&entry.profiles);
                 settings.default_profile.clone_from(&entry.default_profile);
-                ApiJob { spec: root.join(&entry.spec), out: root.join(&entry.out), settings }
+                let specs = entry.spec.files().iter().map(|file| root.join(file)).collect();
+                ApiJob { specs, out: root.join(&entry.out), settings }
             })
             .collect()
     }
@@ -399,7 +420,7 @@ mod tests {
         )
         .unwrap();
         let jobs = config.jobs(Path::new("/repo"));
-        assert_eq!(jobs[0].spec, Path::new("/repo/specs/cliniko.yaml"));
+        assert_eq!(jobs[0].specs, [Path::new("/repo/specs/cliniko.yaml")]);
         let settings = &jobs[0].settings;
         assert_eq!(settings.env_prefix, "CLINIKO");
         assert_eq!(settings.credential_var("username").as_deref(), Some("CLINIKO_API_KEY"));

@@ -213,7 +213,7 @@ fn settings(binary: &std::path::Path, api: &Api, upstream: &str) -> Vec<(String,
 fn error_texts_of_every_server() {
     for job in common::project_jobs() {
         common::cargo(&job.out, &["build", "--locked", "--quiet"]);
-        let output = common::generate(&job.spec, &job.settings);
+        let output = common::generate_job(&job);
         let api = &output.api;
         let oauth = api.auth.iter().any(|auth| matches!(auth, Auth::OAuth2ClientCredentials { .. }));
         let mut server = Server::start(api, &start_upstream(failures(&job.settings.name, oauth)));

@@ -6,7 +6,7 @@ mod common;
 #[test]
 fn every_file_starts_with_the_generated_line() {
     for job in common::project_jobs() {
-        let output = common::generate(&job.spec, &job.settings);
+        let output = common::generate_job(&job);
         for (path, text) in &output.files {
             let first = text.lines().next().unwrap_or_default();
             if path == "Cargo.lock" {
@@ -34,7 +34,7 @@ fn every_file_starts_with_the_generated_line() {
 #[test]
 fn rendered_toml_parses_back() {
     for job in common::project_jobs() {
-        let output = common::generate(&job.spec, &job.settings);
+        let output = common::generate_job(&job);
         for (path, text) in output.files.iter().filter(|(path, _)| path.ends_with(".toml") || path.ends_with(".lock")) {
             let parsed: toml::Table =
                 toml::from_str(text).unwrap_or_else(|e| panic!("{}/{path}: {e}", job.settings.name));
@@ -48,7 +48,7 @@ fn rendered_toml_parses_back() {
 #[test]
 fn rendered_yaml_parses_back() {
     for job in common::project_jobs() {
-        let output = common::generate(&job.spec, &job.settings);
+        let output = common::generate_job(&job);
         let yaml_files: Vec<_> =
             output.files.iter().filter(|(path, _)| path.ends_with(".yml") || path.ends_with(".yaml")).collect();
         assert!(yaml_files.len() >= 13, "{} YAML files", yaml_files.len());

@@ -14,7 +14,7 @@ fn leak(text: &str) -> &'static str {
 #[test]
 fn each_entry_is_the_one_the_runtime_lists() {
     for job in common::project_jobs() {
-        let output = common::generate(&job.spec, &job.settings);
+        let output = common::generate_job(&job);
         for tool in output.api.tools() {
             let spec = ToolSpec {
                 name: leak(&tool.name),

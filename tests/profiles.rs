@@ -11,7 +11,7 @@ fn cliniko_with(profiles: &str) -> Output {
     let text = format!("[apis.cliniko]\nspec = \"specs/cliniko.yaml\"\nout = \"x\"\n{profiles}");
     let config = ProjectConfig::parse(&text).expect("the test's TOML parses");
     let job = config.jobs(&common::root()).remove(0);
-    common::generate(&job.spec, &job.settings)
+    common::generate_job(&job)
 }
 
 fn profile<'a>(output: &'a Output, name: &str) -> Vec<(&'a str, &'a str)> {

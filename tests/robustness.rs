@@ -126,8 +126,8 @@ proptest! {
 #[test]
 fn generation_is_deterministic() {
     for job in common::project_jobs() {
-        let first = common::generate(&job.spec, &job.settings);
-        let second = common::generate(&job.spec, &job.settings);
+        let first = common::generate_job(&job);
+        let second = common::generate_job(&job);
         assert_eq!(first.files, second.files);
     }
 }

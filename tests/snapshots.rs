@@ -9,7 +9,7 @@ use serde_json::json;
 #[test]
 fn project_specs_ir_and_tool_lists() {
     for job in common::project_jobs() {
-        let output = common::generate(&job.spec, &job.settings);
+        let output = common::generate_job(&job);
         assert!(!output.has_errors(), "{:#?}", output.diagnostics);
         let name = &job.settings.name;
         insta::assert_yaml_snapshot!(format!("{name}_ir"), output.api);

@@ -3,6 +3,7 @@
 mod advertise;
 mod auth;
 mod body;
+mod merge;
 mod operation;
 mod profiles;
 mod schema;
@@ -17,6 +18,7 @@ use crate::ir::{Api, InjectedParam, Location, Method, Shard, Tool, ToolGroup};
 use crate::load::Document;
 use crate::naming::{self, Scope};
 use crate::settings::Settings;
+pub use merge::{Part, merge};
 use operation::{InjectedUse, OperationInput};
 pub use profiles::apply as apply_profiles;
 pub use schema::CHECKED_FORMATS;
@@ -82,31 +84,10 @@ pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>)
             annotations.idempotent = overrides.idempotent.unwrap_or(annotations.idempotent);
         }
     }
-    for key in settings.annotations.keys() {
-        let known = lowered.iter().any(|(_, tool)| &tool.name == key || tool.operation_id.as_ref() == Some(key));
-        if !known {
-            diagnostics.push(Diagnostic::warning(
-                "#/paths",
-                format!(
-                    "settings give annotations for `{key}`, which is neither a tool nor an operationId of this API"
-                ),
-                "key `annotations` in mcpgen.toml by tool name (see `mcpgen inspect`) or operationId",
-            ));
-        }
-    }
-    for name in &settings.cache.tools {
-        if !lowered.iter().any(|(_, tool)| &tool.name == name && tool.method == Method::Get) {
-            diagnostics.push(Diagnostic::warning(
-                "#/paths",
-                format!("settings cache tool `{name}`, which is not a GET tool of this API"),
-                "list GET tool names under `cache.tools` in mcpgen.toml",
-            ));
-        }
-    }
     let default_vars: BTreeSet<String> =
         lowered.iter().flat_map(|(_, tool)| tool.defaults.iter().map(|(_, var)| var.clone())).collect();
     let groups = group_tools(lowered);
-    let injected = injected_params(injected_uses, settings, &mut diagnostics);
+    let injected = injected_params(injected_uses);
 
     let title = settings.title.clone().unwrap_or_else(|| spec.info.title.clone());
     let api = Api {
@@ -134,15 +115,57 @@ pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>)
         default_profile: profiles::ALL.to_string(),
         groups,
     };
-    // A spec that failed to load has its own error; "no tools" would only mislead.
-    if api.tools().next().is_none() && !document.diagnostics.iter().any(Diagnostic::is_error) {
+    (api, diagnostics)
+}
+
+/// What the settings name that the API does not have: annotations, cached tools or injected
+/// parameters of no operation; and an API without tools. Checked once on the whole API, whose
+/// spec files `failed_to_load` tells apart ("no tools" would only mislead then).
+pub fn settings_diagnostics(api: &Api, settings: &Settings, failed_to_load: bool) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for key in settings.annotations.keys() {
+        let known = api.tools().any(|tool| &tool.name == key || tool.operation_id.as_ref() == Some(key));
+        if !known {
+            diagnostics.push(Diagnostic::warning(
+                "#/paths",
+                format!(
+                    "settings give annotations for `{key}`, which is neither a tool nor an operationId of this API"
+                ),
+                "key `annotations` in mcpgen.toml by tool name (see `mcpgen inspect`) or operationId",
+            ));
+        }
+    }
+    for name in &settings.cache.tools {
+        if !api.tools().any(|tool| &tool.name == name && tool.method == Method::Get) {
+            diagnostics.push(Diagnostic::warning(
+                "#/paths",
+                format!("settings cache tool `{name}`, which is not a GET tool of this API"),
+                "list GET tool names under `cache.tools` in mcpgen.toml",
+            ));
+        }
+    }
+    for name in settings.inject.keys() {
+        if !api.injected.iter().any(|param| param.wire_name.eq_ignore_ascii_case(name)) {
+            diagnostics.push(Diagnostic::warning(
+                "#/paths",
+                format!("settings inject parameter `{name}`, which no operation takes"),
+                "check the parameter name in mcpgen.toml `inject`",
+            ));
+        }
+    }
+    if api.tools().next().is_none() && !failed_to_load {
         diagnostics.push(Diagnostic::warning(
             "#/paths",
             "the spec gives no tools",
             "add operations under `paths`, or check `exclude` in mcpgen.toml",
         ));
     }
-    (api, diagnostics)
+    diagnostics
+}
+
+/// Whether `spec` has an operation with this operationId.
+pub fn has_operation_id(spec: &openapiv3::OpenAPI, id: &str) -> bool {
+    collect_operations(spec).iter().any(|input| input.operation.operation_id.as_deref() == Some(id))
 }
 
 /// Operations in spec order.
@@ -229,11 +252,7 @@ fn group_tools(tools: Vec<(Option<String>, Tool)>) -> Vec<ToolGroup> {
     groups
 }
 
-fn injected_params(
-    uses: Vec<InjectedUse>,
-    settings: &Settings,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<InjectedParam> {
+fn injected_params(uses: Vec<InjectedUse>) -> Vec<InjectedParam> {
     let mut params: BTreeMap<(String, Location), InjectedParam> = BTreeMap::new();
     for use_ in uses {
         let key = (use_.wire_name.to_ascii_lowercase(), use_.location);
@@ -246,24 +265,21 @@ fn injected_params(
         });
         entry.required |= use_.required;
     }
-    for name in settings.inject.keys() {
-        if !params.keys().any(|(wire, _)| wire.eq_ignore_ascii_case(name)) {
-            diagnostics.push(Diagnostic::warning(
-                "#/paths",
-                format!("settings inject parameter `{name}`, which no operation takes"),
-                "check the parameter name in mcpgen.toml `inject`",
-            ));
-        }
-    }
     params.into_values().collect()
 }
 
 /// The first server's URL with variables at their defaults, when it is absolute.
 fn default_base_url(spec: &openapiv3::OpenAPI) -> Option<String> {
+    server_url(spec).filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+}
+
+/// The first server's URL with variables at their defaults, without a trailing slash; absolute,
+/// or a path such as `/rsv/v1`.
+pub fn server_url(spec: &openapiv3::OpenAPI) -> Option<String> {
     let server = spec.servers.first()?;
     let mut url = server.url.clone();
     for (name, variable) in server.variables.iter().flatten() {
         url = url.replace(&format!("{{{name}}}"), &variable.default);
     }
-    (url.starts_with("https://") || url.starts_with("http://")).then(|| url.trim_end_matches('/').to_string())
+    Some(url.trim_end_matches('/').to_string())
 }

@@ -141,6 +141,29 @@ fn resolve(
     Some(Profile { name: name.to_string(), description: profile.description.clone(), tools })
 }
 
+/// `pattern` with each path parameter (`{id}`: braces around a name without a comma) made literal,
+/// so paths copied from the spec match; `{a,b}` stays an alternation.
+fn literal_parameters(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) if !after[..close].contains([',', '{']) => {
+                out.push_str(&format!("[{{]{}[}}]", &after[..close]));
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A compiled selector: every given glob must match.
 struct Selector {
     tool: Option<GlobMatcher>,
@@ -174,7 +197,7 @@ fn compile_all(selectors: &[ToolSelector], at: &str, diagnostics: &mut Vec<Diagn
 fn compile(selector: &ToolSelector, at: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<Selector> {
     let mut glob = |pattern: Option<&String>| -> Result<Option<GlobMatcher>, ()> {
         let Some(pattern) = pattern else { return Ok(None) };
-        match GlobBuilder::new(pattern).case_insensitive(true).build() {
+        match GlobBuilder::new(&literal_parameters(pattern)).case_insensitive(true).build() {
             Ok(glob) => Ok(Some(glob.compile_matcher())),
             Err(error) => {
                 diagnostics.push(Diagnostic::error(
@@ -210,4 +233,17 @@ fn compile(selector: &ToolSelector, at: &str, diagnostics: &mut Vec<Diagnostic>)
         return None;
     }
     Some(compiled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parameters_are_literal_and_alternations_stay() {
+        assert_eq!(literal_parameters("/patients/{id}"), "/patients/[{]id[}]");
+        assert_eq!(literal_parameters("{GET,POST}"), "{GET,POST}");
+        let glob = GlobBuilder::new(&literal_parameters("/patients/{id}/*")).build().expect("glob").compile_matcher();
+        assert!(glob.is_match("/patients/{id}/archive") && !glob.is_match("/patients/id/archive"));
+    }
 }

@@ -21,14 +21,26 @@ pub fn project_jobs() -> Vec<ApiJob> {
 
 /// Generates `spec` with `settings`, the generator version fixed so snapshots do not churn.
 pub fn generate(spec: &Path, settings: &Settings) -> Output {
-    let mut settings = settings.clone();
+    generate_job(&ApiJob { specs: vec![spec.to_path_buf()], out: PathBuf::new(), settings: settings.clone() })
+}
+
+/// Generates a job of `mcpgen.toml` (all its spec files), the generator version fixed.
+pub fn generate_job(job: &ApiJob) -> Output {
+    let mut settings = job.settings.clone();
     settings.with_generator_version("test");
-    let mut document = load::load_file(spec);
-    document.file = spec.strip_prefix(root()).unwrap_or(spec).display().to_string();
-    for diagnostic in &mut document.diagnostics {
-        diagnostic.file.clone_from(&document.file);
-    }
-    mcpgen::generate(&document, &settings)
+    let documents: Vec<_> = job
+        .specs
+        .iter()
+        .map(|spec| {
+            let mut document = load::load_file(spec);
+            document.file = spec.strip_prefix(root()).unwrap_or(spec).display().to_string();
+            for diagnostic in &mut document.diagnostics {
+                diagnostic.file.clone_from(&document.file);
+            }
+            document
+        })
+        .collect();
+    mcpgen::generate_merged(&documents, &settings)
 }
 
 /// Diagnostics as the CLI prints them.
