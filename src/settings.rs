@@ -13,6 +13,10 @@ pub const CONFIG_FILE: &str = "mcpgen.toml";
 /// The default depth to which `$ref`s are inlined into a tool's input schema.
 pub const DEFAULT_MAX_SCHEMA_DEPTH: usize = 4;
 
+/// The default most bytes of one tool's input schema (about 16,000 tokens): past it, `$ref`s are
+/// inlined less deep.
+pub const DEFAULT_MAX_INPUT_SCHEMA_BYTES: usize = 64 * 1024;
+
 /// The settings of one API: everything lowering needs beyond the spec itself.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -41,6 +45,8 @@ pub struct Settings {
     pub oauth2_token_operation: Option<String>,
     /// How deep `$ref`s are inlined into input schemas before the rest is cut to a plain object.
     pub max_schema_depth: usize,
+    /// The most bytes of one tool's input schema: a larger one is inlined less deep, with a warning.
+    pub max_input_schema_bytes: usize,
     /// Names of integer fields that are IDs (`id`, `*_id`, `patient`): the tool takes them as strings
     /// of digits, which survive above 2^53, and the server sends them as numbers.
     pub id_fields: Vec<String>,
@@ -175,6 +181,7 @@ impl Settings {
             inject: BTreeMap::new(),
             oauth2_token_operation: None,
             max_schema_depth: DEFAULT_MAX_SCHEMA_DEPTH,
+            max_input_schema_bytes: DEFAULT_MAX_INPUT_SCHEMA_BYTES,
             id_fields: Vec::new(),
             rate_limit: RateLimitSettings { rps: 10.0, burst: 20 },
             cache: CacheSettings::default(),
@@ -303,6 +310,8 @@ pub struct ApiEntry {
     pub oauth2_token_operation: Option<String>,
     /// Input-schema inlining depth.
     pub max_schema_depth: Option<usize>,
+    /// The most bytes of one tool's input schema.
+    pub max_input_schema_bytes: Option<usize>,
     /// Integer fields that are IDs (exact names, `*suffix` or `prefix*`).
     #[serde(default)]
     pub id_fields: Vec<String>,
@@ -382,6 +391,8 @@ impl ProjectConfig {
                 settings.tool_names = entry.tool_names.clone();
                 settings.annotations = entry.annotations.clone();
                 settings.max_schema_depth = entry.max_schema_depth.unwrap_or(DEFAULT_MAX_SCHEMA_DEPTH);
+                settings.max_input_schema_bytes =
+                    entry.max_input_schema_bytes.unwrap_or(DEFAULT_MAX_INPUT_SCHEMA_BYTES);
                 settings.id_fields.clone_from(&entry.id_fields);
                 if let Some(rate_limit) = entry.rate_limit {
                     settings.rate_limit = rate_limit;

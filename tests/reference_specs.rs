@@ -53,6 +53,16 @@ fn the_reference_apis_build_clippy_clean_with_their_profiles() {
         assert_eq!(selectors.count(), 0, "every selector of {} matches", job.settings.name);
         assert_eq!(output.api.profiles.len(), 1, "{}", job.settings.name);
         assert!((3..=8).contains(&output.api.profiles[0].tools.len()), "{:?}", output.api.profiles[0]);
+        for (path, text) in &output.files {
+            assert!(text.len() <= 1024 * 1024, "{}/{path} is {} bytes", job.settings.name, text.len());
+        }
+        let tools = output.api.tools().count();
+        if tools > 500 {
+            assert!(
+                output.files["README.md"].contains(&format!("prints all {tools}")),
+                "the README lists 500 and says so"
+            );
+        }
         common::write_crate(&job.out, &output);
         common::cargo(&job.out, &["clippy", "--locked", "--quiet", "--", "-D", "warnings"]);
         common::cargo(&job.out, &["build", "--locked", "--quiet"]);

@@ -36,6 +36,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("deploy/k8s/kustomization.yaml", include_str!("../../templates/deploy/k8s/kustomization.yaml.tera")),
 ];
 
+/// The most tools the README's table lists: a huge API's whole table would pass 1 MB, and the
+/// binary's `tools` command lists them all.
+const MAX_README_TOOLS: usize = 500;
+
 #[derive(Serialize)]
 struct TemplateContext<'a> {
     api: &'a Api,
@@ -46,6 +50,7 @@ struct TemplateContext<'a> {
     env_vars: Vec<EnvVar>,
     tools: Vec<ToolRow>,
     tool_count: usize,
+    tools_omitted: usize,
     config_vars: Vec<ConfigVar>,
     secret_vars: Vec<String>,
     claude_desktop_config: String,
@@ -88,6 +93,7 @@ pub fn render(api: &Api) -> Result<Vec<(String, String)>, String> {
         env_vars: env_vars(api),
         tools: api
             .tools()
+            .take(MAX_README_TOOLS)
             .map(|tool| ToolRow {
                 name: tool.name.clone(),
                 method: tool.method.as_str(),
@@ -96,6 +102,7 @@ pub fn render(api: &Api) -> Result<Vec<(String, String)>, String> {
             })
             .collect(),
         tool_count: api.tools().count(),
+        tools_omitted: api.tools().count().saturating_sub(MAX_README_TOOLS),
         config_vars: config_vars(api),
         secret_vars: secret_vars(api),
         claude_desktop_config: claude_desktop_config(api)?,

@@ -63,7 +63,7 @@ pub fn lower(document: &Document, settings: &Settings) -> (Api, Vec<Diagnostic>)
         if is_token || id.is_some_and(|id| settings.exclude.contains(id)) || settings.exclude.contains(&method_path) {
             continue;
         }
-        match operation::lower(input, spec, settings, &mut schemas) {
+        match lower_within_budget(input, spec, settings, &mut schemas) {
             Ok(tool) => {
                 injected_uses.extend(tool.injected);
                 diagnostics.extend(tool.diagnostics);
@@ -161,6 +161,50 @@ pub fn settings_diagnostics(api: &Api, settings: &Settings, failed_to_load: bool
         ));
     }
     diagnostics
+}
+
+/// Lowers one operation within the input-schema budget: when its input schema passes
+/// `settings.max_input_schema_bytes`, `$ref`s are inlined less and less deep until it fits (what
+/// is no longer inlined is taken as any object of that name), with a warning.
+fn lower_within_budget<'a>(
+    input: &OperationInput<'a>,
+    spec: &'a openapiv3::OpenAPI,
+    settings: &Settings,
+    schemas: &mut SchemaLowerer<'a>,
+) -> Result<operation::Lowered, Box<Diagnostic>> {
+    let size = |lowered: &operation::Lowered| lowered.tool.input_schema.to_string().len();
+    let mut lowered = operation::lower(input, spec, settings, schemas)?;
+    let (budget, full) = (settings.max_input_schema_bytes, size(&lowered));
+    if full <= budget {
+        return Ok(lowered);
+    }
+    let mut depth = settings.max_schema_depth;
+    while depth > 0 && size(&lowered) > budget {
+        depth -= 1;
+        let mut shallower = SchemaLowerer::new(spec.components.as_ref(), depth, &settings.id_fields);
+        if let Ok(attempt) = operation::lower(input, spec, settings, &mut shallower) {
+            lowered = attempt;
+        }
+    }
+    let kib = |bytes: usize| bytes.div_ceil(1024);
+    let outcome = if size(&lowered) <= budget {
+        format!("inlined {depth} levels deep it is {} KiB", kib(size(&lowered)))
+    } else {
+        format!("even with no `$ref` inlined it is {} KiB", kib(size(&lowered)))
+    };
+    lowered.diagnostics.push(Diagnostic::warning(
+        input.pointer.clone(),
+        format!(
+            "the input schema of `{} {}` is {} KiB with `$ref`s inlined {} levels deep, over the {} KiB budget; {outcome}",
+            input.method.as_str(),
+            input.path,
+            kib(full),
+            settings.max_schema_depth,
+            kib(budget)
+        ),
+        "what is no longer inlined takes any object; raise `max_input_schema_bytes` in mcpgen.toml to keep more",
+    ));
+    Ok(lowered)
 }
 
 /// Whether `spec` has an operation with this operationId.
