@@ -156,3 +156,19 @@ async def test_descriptions_are_cut_to_the_budget_and_described_whole(upstream):
         assert not whole.is_error, whole.content
         full = whole.structured_content["description"]
         assert len(full) > 80 and full.startswith(cut[0].description[:-4].rstrip())
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_profiles_and_discovery_over_http(mode, upstream):
+    from test_http import client as http_client
+    from test_http import http_server
+
+    with http_server("cliniko-mcp", upstream, {"MCP_PROFILE": "voice", "MCP_TOOLS_MODE": "discovery"}) as base:
+        async with http_client(base, mode=mode) as client:
+            assert {tool.name for tool in (await client.list_tools()).tools} == DISCOVERY
+            found = await client.call_tool("search_tools", {"query": "register a new patient", "limit": 50})
+            names = [tool["name"] for tool in found.structured_content["tools"]]
+            assert names[0] == "create_patient" and set(names) <= VOICE
+            result = await client.call_tool("call_tool", {"name": "book_appointment", "arguments": APPOINTMENT})
+            assert not result.is_error, result.content
+            assert (upstream.requests[-1].method, upstream.requests[-1].path) == ("POST", "/v1/individual_appointments")
