@@ -402,16 +402,6 @@ impl SearchIndex {
         Self { postings, tools: documents.len(), priors, synonyms, time_stems, write_stems, stemmer }
     }
 
-    /// The number of indexed tools.
-    pub fn len(&self) -> usize {
-        self.tools
-    }
-
-    /// Whether no tool is indexed.
-    pub fn is_empty(&self) -> bool {
-        self.tools == 0
-    }
-
     /// The positions of the tools that best match `query`, best first, at most `limit`.
     ///
     /// Each query word is a concept: the word itself, its synonyms and the longer words it

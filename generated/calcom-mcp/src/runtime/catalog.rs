@@ -58,16 +58,6 @@ pub struct CatalogOptions {
 }
 
 impl CatalogOptions {
-    /// The variables these options are read from.
-    pub const VARIABLES: [&'static str; 6] = [
-        "MCP_PROFILE",
-        "MCP_TOOLS_MODE",
-        "MCP_TOOLS_MAX",
-        "MCP_TOOLS_MAX_BYTES",
-        "MCP_TOOLS_PAGE_BYTES",
-        "MCP_TOOL_DESCRIPTION_CHARS",
-    ];
-
     /// Reads the options from the process environment.
     pub fn from_env(api: &ApiDescriptor) -> Result<Self, Vec<ConfigProblem>> {
         Self::from_lookup(api, |name| std::env::var(name).ok())
