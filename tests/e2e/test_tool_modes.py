@@ -81,6 +81,7 @@ async def test_discovery_searches_describes_and_calls_like_the_tool_itself(upstr
     async with Client(server(upstream, MCP_TOOLS_MODE="discovery"), mode="legacy") as client:
         tools, _ = await all_pages(client)
         assert {tool.name for tool in tools} == DISCOVERY
+        assert "search_tools" in client.instructions and "30 operations" in client.instructions
 
         found = await client.call_tool("search_tools", {"query": "look up a patient by their last name"})
         assert not found.is_error, found.content

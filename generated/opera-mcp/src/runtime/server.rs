@@ -230,7 +230,16 @@ impl ServerHandler for McpServer {
         let capabilities = ServerCapabilities::builder().enable_tools().enable_resources().enable_prompts().build();
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new(self.api.crate_name, self.api.version).with_title(self.api.title))
-            .with_instructions(format!("Tools for the {} API. Each tool calls one API operation.", self.api.title))
+            .with_instructions(if self.catalog.is_discovery() {
+                format!(
+                    "Tools for the {} API, {} operations: find the one for a task with search_tools, read its \
+                     arguments with describe_tool, and run it with call_tool.",
+                    self.api.title,
+                    self.catalog.len()
+                )
+            } else {
+                format!("Tools for the {} API. Each tool calls one API operation.", self.api.title)
+            })
     }
 
     async fn list_tools(
