@@ -9,6 +9,7 @@ use mcpgen_runtime::descriptor::{ApiDescriptor, AuthSpec, InjectedSpec, ParamLoc
 use mcpgen_runtime::request::UpstreamRequest;
 use mcpgen_runtime::resilience::backoff;
 use mcpgen_runtime::results::{self, CallContext};
+use mcpgen_runtime::search::{SearchIndex, ToolText};
 use mcpgen_runtime::upstream::{MAX_RETRY_AFTER_S, UpstreamResponse, retry_after};
 use mcpgen_runtime::validate::Schema;
 use proptest::prelude::*;
@@ -261,6 +262,32 @@ proptest! {
         for (name, _) in form_pairs("field", &value, style) {
             prop_assert!(name.starts_with("field") || keys.contains(&name), "{name} from {value}");
         }
+    }
+
+    /// Any query, over any tool texts, is answered without a panic, with at most `limit` distinct
+    /// positions of indexed tools.
+    #[test]
+    fn search_answers_any_query_within_its_limit(
+        texts in prop::collection::vec("\\PC{0,40}", 0..12),
+        query in "\\PC{0,80}|[a-z ]{1,40}|[0-9]{1,3}(am|pm) [A-Z][a-z]{2,8}",
+        limit in 0usize..8,
+    ) {
+        let index = SearchIndex::new(texts.iter().map(|text| ToolText {
+            name: text,
+            title: Some(text),
+            description: text,
+            tags: &[],
+            method: "GET",
+            path: text,
+            fields: text,
+        }));
+        let found = index.search(&query, limit);
+        prop_assert!(found.len() <= limit.min(texts.len()));
+        let mut distinct = found.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        prop_assert_eq!(distinct.len(), found.len());
+        prop_assert!(found.iter().all(|position| *position < texts.len()));
     }
 
     /// Text a caller gives never becomes XML markup: each scalar is escaped, and a key that is not an
