@@ -9,6 +9,11 @@ use crate::ir::{Api, Tool};
 /// the API (`tests/listing.rs` checks this against the runtime).
 pub const DISCOVERY_LIST_BYTES: usize = 1_584;
 
+/// The most tools `MCP_TOOLS_MODE=auto` lists whole by default (`MCP_TOOLS_MAX`).
+pub const AUTO_MAX_TOOLS: usize = 50;
+/// The most `tools/list` bytes `MCP_TOOLS_MODE=auto` lists whole by default (`MCP_TOOLS_MAX_BYTES`).
+pub const AUTO_MAX_BYTES: usize = 30_000;
+
 /// The `tools/list` entry of `tool` under `name`, as the runtime lists it (its description uncut).
 pub fn entry(tool: &Tool, name: &str) -> Value {
     let mut annotations = serde_json::Map::new();
@@ -39,6 +44,13 @@ pub struct ProfileListing {
     pub tools: usize,
     /// The bytes of its whole `tools/list` in `all` mode (descriptions uncut).
     pub all_bytes: usize,
+}
+
+impl ProfileListing {
+    /// What `MCP_TOOLS_MODE=auto` serves with the default budgets: `all` or `discovery`.
+    pub fn auto_mode(&self) -> &'static str {
+        if self.tools > AUTO_MAX_TOOLS || self.all_bytes > AUTO_MAX_BYTES { "discovery" } else { "all" }
+    }
 }
 
 /// Every profile of `api`, `all` first.

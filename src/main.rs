@@ -236,23 +236,26 @@ fn inspect(job: &ApiJob, strict: bool) -> Result<ExitCode, String> {
     }
     println!();
     println!(
-        "{:<24} {:>6} {:>12} {:>8} {:>16} {:>8}",
+        "{:<24} {:>6} {:>12} {:>8} {:>16} {:>8}  AUTO",
         "PROFILE", "TOOLS", "ALL: BYTES", "TOKENS", "DISCOVERY: BYTES", "TOKENS"
     );
     for profile in listing::profiles(&output.api) {
         let discovery = listing::DISCOVERY_LIST_BYTES;
         println!(
-            "{:<24} {:>6} {:>12} {:>8} {:>16} {:>8}",
+            "{:<24} {:>6} {:>12} {:>8} {:>16} {:>8}  {}",
             profile.profile,
             profile.tools,
             profile.all_bytes,
             profile.all_bytes / 4,
             discovery,
-            discovery / 4
+            discovery / 4,
+            profile.auto_mode()
         );
     }
     println!(
-        "(tokens are estimated at 4 bytes each; `auto` lists all up to 50 tools and 30,000 bytes, else discovery; default profile: {})",
+        "(tokens are estimated at 4 bytes each; `auto` lists all up to {} tools and {} bytes, else discovery; default profile: {})",
+        listing::AUTO_MAX_TOOLS,
+        listing::AUTO_MAX_BYTES,
         output.api.default_profile
     );
     let warnings = output.diagnostics.iter().filter(|d| !d.is_error()).count();

@@ -44,3 +44,27 @@ fn the_discovery_list_has_the_size_inspect_reports() {
     let listed = serde_json::to_vec(&mcpgen_runtime::discovery::tools()).expect("JSON");
     assert_eq!(listed.len(), listing::DISCOVERY_LIST_BYTES);
 }
+
+#[test]
+fn inspect_knows_the_budgets_auto_uses() {
+    static API: mcpgen_runtime::ApiDescriptor = mcpgen_runtime::ApiDescriptor {
+        crate_name: "budget-mcp",
+        title: "Budget",
+        version: "0.0.0",
+        env_prefix: "BUDGET",
+        default_base_url: None,
+        auth: &[],
+        injected: &[],
+        default_vars: &[],
+        rate_limit_rps: 0.0,
+        rate_limit_burst: 1,
+        cache_ttl_seconds: 0,
+        user_agent: None,
+        shard: None,
+        prompts: &[],
+        profiles: &[],
+        default_profile: "all",
+    };
+    let options = mcpgen_runtime::catalog::CatalogOptions::from_lookup(&API, |_| None).expect("defaults");
+    assert_eq!((options.max_tools, options.max_list_bytes), (listing::AUTO_MAX_TOOLS, listing::AUTO_MAX_BYTES));
+}
