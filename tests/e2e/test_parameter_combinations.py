@@ -34,7 +34,8 @@ def binary():
 def params(binary, upstream):
     return StdioServerParameters(
         command=str(binary), args=["serve", "--transport", "stdio"],
-        env={"FIXTURE_PARAMETER_COMBINATIONS_BASE_URL": upstream.url, "RUST_LOG": "warn"},
+        # Its tools list in over 30 KB, where auto would offer discovery; these tests read the list.
+        env={"FIXTURE_PARAMETER_COMBINATIONS_BASE_URL": upstream.url, "RUST_LOG": "warn", "MCP_TOOLS_MODE": "all"},
     )
 
 
