@@ -3,6 +3,7 @@
 
 mod common;
 
+use mcpgen::listing;
 use mcpgen::settings::Settings;
 
 #[test]
@@ -13,6 +14,23 @@ fn committed_crates_are_clippy_clean_build_and_pass_their_tests() {
         common::cargo(dir, &["clippy", "--locked", "--all-targets", "--quiet", "--", "-D", "warnings"]);
         common::cargo(dir, &["build", "--locked", "--quiet"]);
         common::cargo(dir, &["test", "--locked", "--quiet"]);
+        let crate_name = format!("{}-mcp", job.settings.name);
+        let binary = common::generated_target().join("debug").join(&crate_name);
+        let printed =
+            std::process::Command::new(&binary).arg("tools").env_remove("MCP_PROFILE").output().expect("runs");
+        assert!(printed.status.success(), "{crate_name} tools: {}", String::from_utf8_lossy(&printed.stderr));
+        let listed: Vec<serde_json::Value> = serde_json::from_slice(&printed.stdout).expect("tool list JSON");
+        let output = common::generate_job(&job);
+        let expected: Vec<serde_json::Value> =
+            output.api.tools().map(|tool| listing::entry(tool, &tool.name)).collect();
+        assert_eq!(listed.len(), expected.len(), "{crate_name}");
+        for entry in &expected {
+            assert!(
+                listed.contains(entry),
+                "{crate_name} lists {} as the IR says, shared schema text expanded",
+                entry["name"]
+            );
+        }
     }
 }
 

@@ -33,7 +33,8 @@ fn each_entry_is_the_one_the_runtime_lists() {
                 defaults: &[],
                 build: |_| Err(String::new()),
             };
-            let listed = serde_json::to_value(listed_tool(&spec, spec.description).expect("listable")).expect("JSON");
+            let listed = listed_tool(&spec, spec.description, tool.input_schema.clone()).expect("listable");
+            let listed = serde_json::to_value(listed).expect("JSON");
             assert_eq!(listed, listing::entry(tool, &tool.name), "{}", tool.name);
         }
     }
@@ -64,6 +65,7 @@ fn inspect_knows_the_budgets_auto_uses() {
         prompts: &[],
         profiles: &[],
         default_profile: "all",
+        shared_schemas: &[],
     };
     let options = mcpgen_runtime::catalog::CatalogOptions::from_lookup(&API, |_| None).expect("defaults");
     assert_eq!((options.max_tools, options.max_list_bytes), (listing::AUTO_MAX_TOOLS, listing::AUTO_MAX_BYTES));

@@ -7,12 +7,14 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use rmcp::ErrorData;
-use rmcp::model::{JsonObject, ListToolsResult, Tool, ToolAnnotations};
+use rmcp::model::{ListToolsResult, Tool, ToolAnnotations};
+use serde_json::Value;
 
 use super::config::{ConfigProblem, Reader};
 use super::descriptor::{ApiDescriptor, ToolSpec};
 use super::discovery;
 use super::search::{self, SearchIndex, ToolText};
+use super::shared::SharedSchemas;
 use super::validate;
 
 /// The profile that holds every tool; there is always one.
@@ -118,6 +120,7 @@ pub struct Catalog {
     /// Whether `describe_tool` is offered (always in discovery; in `all` when a description was cut).
     describes: bool,
     index: OnceLock<SearchIndex>,
+    shared: SharedSchemas,
 }
 
 impl Catalog {
@@ -160,6 +163,7 @@ impl Catalog {
             pages: Vec::new(),
             describes: discovery,
             index: OnceLock::new(),
+            shared: SharedSchemas::new(api.shared_schemas),
         };
         if !discovery {
             let (listed, cut) = catalog.listing(options.description_chars)?;
@@ -187,7 +191,7 @@ impl Catalog {
             .map(|entry| {
                 let (description, shortened) = shorten(entry.spec.description, description_chars);
                 cut |= shortened;
-                let tool = listed_tool(entry.spec, &description)?;
+                let tool = listed_tool(entry.spec, &description, self.input_schema(entry.spec)?)?;
                 let size = serde_json::to_vec(&tool).map_or(0, |json| json.len());
                 Ok((tool, size))
             })
@@ -197,12 +201,20 @@ impl Catalog {
 
     /// Every tool of the profile as `tools/list` shows it, with the whole description.
     pub fn tools(&self) -> Result<Vec<Tool>, String> {
-        self.entries.iter().map(|entry| listed_tool(entry.spec, entry.spec.description)).collect()
+        self.entries
+            .iter()
+            .map(|entry| listed_tool(entry.spec, entry.spec.description, self.input_schema(entry.spec)?))
+            .collect()
     }
 
     /// The names of the profile's tools, sorted.
     pub fn names(&self) -> Vec<&'static str> {
         self.entries.iter().map(|entry| entry.spec.name).collect()
+    }
+
+    /// A tool's input schema as clients see it, its shared parts expanded.
+    pub fn input_schema(&self, spec: &ToolSpec) -> Result<Value, String> {
+        self.shared.expand(spec.input_schema).map_err(|error| format!("tool `{}`: {error}", spec.name))
     }
 
     /// The profile's name.
@@ -245,7 +257,10 @@ impl Catalog {
         let entry = self.position(name).map(|index| &self.entries[index]).ok_or_else(|| format!("no tool `{name}`"))?;
         entry
             .validator
-            .get_or_init(|| validate::Schema::compile(entry.spec.validation).map(Arc::new))
+            .get_or_init(|| {
+                let schema = self.shared.expand(entry.spec.validation)?;
+                validate::Schema::from_value(&schema).map(Arc::new)
+            })
             .clone()
             .map_err(|error| format!("tool `{name}`: {error}"))
     }
@@ -280,7 +295,13 @@ impl Catalog {
     /// The profile's tools that best match `query`, best first.
     pub fn search(&self, query: &str, limit: usize) -> Vec<&'static ToolSpec> {
         let index = self.index.get_or_init(|| {
-            let fields: Vec<String> = self.entries.iter().map(|entry| input_names(entry.spec)).collect();
+            let fields: Vec<String> = self
+                .entries
+                .iter()
+                .map(|entry| {
+                    self.input_schema(entry.spec).map(|schema| search::input_words(&schema)).unwrap_or_default()
+                })
+                .collect();
             SearchIndex::new(self.entries.iter().zip(&fields).map(|(entry, fields)| ToolText {
                 name: entry.spec.name,
                 title: entry.spec.title,
@@ -309,11 +330,6 @@ pub fn short_description(spec: &ToolSpec) -> String {
 /// for the life of the process (a profile's renames are few and fixed).
 fn renamed(spec: &'static ToolSpec, name: &'static str) -> &'static ToolSpec {
     if spec.name == name { spec } else { Box::leak(Box::new(ToolSpec { name, ..*spec })) }
-}
-
-/// The words of a tool's input schema, for the search index.
-fn input_names(spec: &ToolSpec) -> String {
-    search::input_words(&serde_json::from_str(spec.input_schema).unwrap_or_default())
 }
 
 /// Pages of at most `page_bytes` (at least one tool each); `describe_tool` joins the last page
@@ -352,10 +368,11 @@ fn shorten(text: &str, max: usize) -> (String, bool) {
     (format!("{}{MARK}", head[..cut].trim_end()), true)
 }
 
-/// The `tools/list` entry of a tool, with `description`.
-pub fn listed_tool(spec: &ToolSpec, description: &str) -> Result<Tool, String> {
-    let schema: JsonObject = serde_json::from_str(spec.input_schema)
-        .map_err(|error| format!("tool `{}` has an invalid input schema: {error}", spec.name))?;
+/// The `tools/list` entry of a tool, with `description` and its expanded input `schema`.
+pub fn listed_tool(spec: &ToolSpec, description: &str, schema: Value) -> Result<Tool, String> {
+    let Value::Object(schema) = schema else {
+        return Err(format!("tool `{}` has an input schema that is not an object", spec.name));
+    };
     let mut annotations = ToolAnnotations::new()
         .read_only(spec.read_only)
         .destructive(spec.destructive)

@@ -163,7 +163,10 @@ fn describe(catalog: &Catalog, arguments: &JsonObject) -> CallToolResult {
         Ok(spec) => spec,
         Err(message) => return refused(DESCRIBE_TOOL, &message),
     };
-    let schema: Value = serde_json::from_str(spec.input_schema).unwrap_or_else(|_| json!({"type": "object"}));
+    let schema = match catalog.input_schema(spec) {
+        Ok(schema) => schema,
+        Err(error) => return refused(DESCRIBE_TOOL, &format!("the tool's schema cannot be read ({error})")),
+    };
     CallToolResult::structured(json!({
         "name": spec.name,
         "title": spec.title,

@@ -15,6 +15,7 @@ pub mod results;
 pub mod search;
 pub mod server;
 pub mod sessions;
+pub mod shared;
 pub mod upstream;
 pub mod validate;
 

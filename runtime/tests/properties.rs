@@ -39,6 +39,7 @@ static API: ApiDescriptor = ApiDescriptor {
     prompts: &[],
     profiles: &[],
     default_profile: "all",
+    shared_schemas: &[],
 };
 
 static TOOL: ToolSpec = ToolSpec {

@@ -7,6 +7,7 @@ mod docs;
 mod header;
 mod lockfile;
 mod rust;
+mod shared;
 mod templates;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +36,7 @@ const RUNTIME: &[(&str, &str)] = &[
     ("src/runtime/search.rs", include_str!("../../runtime/src/search.rs")),
     ("src/runtime/server.rs", include_str!("../../runtime/src/server.rs")),
     ("src/runtime/sessions.rs", include_str!("../../runtime/src/sessions.rs")),
+    ("src/runtime/shared.rs", include_str!("../../runtime/src/shared.rs")),
     ("src/runtime/upstream.rs", include_str!("../../runtime/src/upstream.rs")),
     ("src/runtime/validate.rs", include_str!("../../runtime/src/validate.rs")),
 ];
@@ -48,10 +50,16 @@ pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
     }
     files.insert("src/main.rs".into(), rust_file(&header, rust::main_module(api))?);
     files.insert("src/api.rs".into(), rust_file(&header, rust::api_module(api))?);
-    let mut taken: BTreeSet<String> = api.groups.iter().map(|group| group.module.clone()).collect();
+    let (shared, groups) = shared_schemas(api);
+    for (index, part) in schema_parts(&shared.texts).iter().enumerate() {
+        files.insert(format!("src/schemas/part{}.rs", index + 1), rust_file(&header, rust::schemas_part(part))?);
+    }
+    let parts = schema_parts(&shared.texts).len();
+    files.insert("src/schemas/mod.rs".into(), rust_file(&header, rust::schemas_module(parts))?);
+    let mut taken: BTreeSet<String> = groups.iter().map(|group| group.module.clone()).collect();
     let mut modules = Vec::new();
-    for group in &api.groups {
-        modules.extend(tool_modules(group.clone(), &header, &mut taken)?);
+    for group in groups {
+        modules.extend(tool_modules(group, &header, &mut taken)?);
     }
     let groups: Vec<&ToolGroup> = modules.iter().map(|(group, _)| group).collect();
     files.insert("src/tools/mod.rs".into(), rust_file(&header, rust::tools_module(&groups))?);
@@ -83,6 +91,34 @@ pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
 
 /// The largest generated source file: a tag whose module would be larger is split in parts.
 const MAX_FILE_BYTES: usize = 1_000_000;
+
+/// The tool groups as their modules store them: with the schema subtrees the tools share taken out
+/// into the crate's table.
+fn shared_schemas(api: &Api) -> (shared::Shared, Vec<ToolGroup>) {
+    let mut groups = api.groups.clone();
+    let mut schemas: Vec<&mut serde_json::Value> = groups
+        .iter_mut()
+        .flat_map(|group| group.tools.iter_mut())
+        .flat_map(|tool| [&mut tool.input_schema, &mut tool.validation_schema])
+        .collect();
+    let shared = shared::Shared::extract(&mut schemas);
+    (shared, groups)
+}
+
+/// The shared schema texts in parts of at most 90 % of [`MAX_FILE_BYTES`] (at least one part).
+fn schema_parts(texts: &[String]) -> Vec<&[String]> {
+    let mut parts = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (index, text) in texts.iter().enumerate() {
+        if bytes + text.len() > MAX_FILE_BYTES * 9 / 10 && index > start {
+            parts.push(&texts[start..index]);
+            (start, bytes) = (index, 0);
+        }
+        bytes += text.len() * 11 / 10 + 8;
+    }
+    parts.push(&texts[start..]);
+    parts
+}
 
 /// The module of a tag's tools with its text, or, when that passes [`MAX_FILE_BYTES`], parts of it
 /// (`repos`, `repos_part2`, ...) of even tool counts, each split again until it fits (a part of one

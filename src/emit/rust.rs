@@ -66,6 +66,7 @@ pub fn api_module(api: &Api) -> TokenStream {
             prompts: &[#(#prompts),*],
             profiles: &[#(#profiles),*],
             default_profile: #default_profile,
+            shared_schemas: crate::schemas::SHARED,
         };
     }
 }
@@ -144,6 +145,30 @@ pub fn tools_module(groups: &[&ToolGroup]) -> TokenStream {
 
         /// Every tool of the server, by module.
         pub static TOOLS: &[&[crate::runtime::ToolSpec]] = &[#(#modules::TOOLS),*];
+    }
+}
+
+/// `src/schemas/mod.rs`: the table of schema text the tools share, from its `parts`.
+pub fn schemas_module(parts: usize) -> TokenStream {
+    let modules: Vec<Ident> = (1..=parts).map(|n| ident(&format!("part{n}"))).collect();
+    quote! {
+        //! Schema text the tools share, stored once: `{"$shared": N}` in a tool's schema stands for
+        //! the N-th text, counted across the parts in order.
+
+        #(mod #modules;)*
+
+        /// The shared texts, in parts.
+        pub static SHARED: &[&[&str]] = &[#(#modules::SHARED),*];
+    }
+}
+
+/// `src/schemas/partN.rs`: some of the shared schema texts.
+pub fn schemas_part(texts: &[String]) -> TokenStream {
+    quote! {
+        //! Part of the schema text the tools share.
+
+        /// These texts, in order.
+        pub static SHARED: &[&str] = &[#(#texts),*];
     }
 }
 

@@ -22,4 +22,5 @@ pub static API: crate::runtime::ApiDescriptor = crate::runtime::ApiDescriptor {
     prompts: &[],
     profiles: &[],
     default_profile: "all",
+    shared_schemas: crate::schemas::SHARED,
 };

@@ -97,4 +97,5 @@ pub static API: crate::runtime::ApiDescriptor = crate::runtime::ApiDescriptor {
         },
     ],
     default_profile: "all",
+    shared_schemas: crate::schemas::SHARED,
 };

@@ -53,4 +53,5 @@ pub static API: crate::runtime::ApiDescriptor = crate::runtime::ApiDescriptor {
     ],
     profiles: &[],
     default_profile: "all",
+    shared_schemas: crate::schemas::SHARED,
 };

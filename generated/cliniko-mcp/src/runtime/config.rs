@@ -488,6 +488,7 @@ mod tests {
         prompts: &[],
         profiles: &[],
         default_profile: "all",
+        shared_schemas: &[],
     };
 
     fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {

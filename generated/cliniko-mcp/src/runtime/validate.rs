@@ -87,7 +87,8 @@ impl Schema {
         Self::from_value(&value)
     }
 
-    fn from_value(value: &Value) -> Result<Self, String> {
+    /// Compiles a schema given as a JSON value.
+    pub fn from_value(value: &Value) -> Result<Self, String> {
         let map = value.as_object().ok_or("a schema must be an object")?;
         let number = |key: &str| map.get(key).and_then(Value::as_f64);
         let size = |key: &str| map.get(key).and_then(Value::as_u64).and_then(|n| usize::try_from(n).ok());

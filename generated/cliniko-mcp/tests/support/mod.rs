@@ -18,6 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::server::api::API;
 use crate::server::runtime::catalog::{CatalogOptions, listed_tool};
+use crate::server::runtime::shared::SharedSchemas;
 use crate::server::runtime::config::Config;
 use crate::server::runtime::descriptor::AuthSpec;
 use crate::server::runtime::server::McpServer;
@@ -341,11 +342,12 @@ fn change() -> impl Strategy<Value = Change> {
 pub fn fuzz(valid: &[(&'static str, &'static str)], cases: u32) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let session = runtime.block_on(Session::start());
+    let shared = SharedSchemas::new(API.shared_schemas);
     let known: Vec<(&str, Map<String, Value>)> = TOOLS
         .iter()
         .flat_map(|group| group.iter())
         .map(|spec| {
-            let schema: Value = serde_json::from_str(spec.validation).expect("schema");
+            let schema = shared.expand(spec.validation).expect("schema");
             (spec.name, schema["properties"].as_object().cloned().unwrap_or_default())
         })
         .collect();
@@ -410,9 +412,11 @@ fn fits_type(schema: &Value, value: &Value) -> bool {
 /// Every tool of the table: listable with an object schema, a unique name of `[a-z0-9_]` of at most
 /// 64 characters, and a validation schema that compiles and refuses a field the tool does not have.
 pub fn check_tool_table() {
+    let shared = SharedSchemas::new(API.shared_schemas);
     let mut names = std::collections::BTreeSet::new();
     for spec in TOOLS.iter().flat_map(|group| group.iter()) {
-        let listed = listed_tool(spec, spec.description).expect("the tool is listable");
+        let listed = listed_tool(spec, spec.description, shared.expand(spec.input_schema).expect("the input schema expands"))
+            .expect("the tool is listable");
         assert_eq!(listed.input_schema.get("type").and_then(Value::as_str), Some("object"), "{}", spec.name);
         assert!(
             spec.name.len() <= 64 && spec.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
@@ -420,7 +424,8 @@ pub fn check_tool_table() {
             spec.name
         );
         assert!(names.insert(spec.name), "duplicate tool {}", spec.name);
-        let validator = crate::server::runtime::validate::Schema::compile(spec.validation).expect("the schema compiles");
+        let validation = shared.expand(spec.validation).expect("the validation schema expands");
+        let validator = crate::server::runtime::validate::Schema::from_value(&validation).expect("the schema compiles");
         let mut arguments = serde_json::json!({"surely_not_a_parameter": true});
         let violations = validator.check(&mut arguments);
         assert!(violations.iter().any(|v| v.path == "surely_not_a_parameter"), "{}: {violations:?}", spec.name);

@@ -119,6 +119,8 @@ pub struct ApiDescriptor {
     pub profiles: &'static [ProfileSpec],
     /// The profile served when `MCP_PROFILE` is unset (`all`: every tool).
     pub default_profile: &'static str,
+    /// The schema text the tools share, in parts (see [`super::shared`]).
+    pub shared_schemas: &'static [&'static [&'static str]],
 }
 
 /// A named subset of the tools, some perhaps under other names.
@@ -153,9 +155,9 @@ pub struct ToolSpec {
     pub title: Option<&'static str>,
     /// Description for the model.
     pub description: &'static str,
-    /// Input JSON Schema, as JSON text, as `tools/list` shows it.
+    /// Input JSON Schema, as JSON text, as `tools/list` shows it once its shared parts are expanded.
     pub input_schema: &'static str,
-    /// The same schema with the validator's markers, as JSON text.
+    /// The same schema with the validator's markers, as JSON text with shared parts.
     pub validation: &'static str,
     /// HTTP method, for logs.
     pub method: &'static str,
