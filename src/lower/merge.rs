@@ -41,13 +41,14 @@ pub fn merge(mut parts: Vec<Part>) -> (Api, Vec<(usize, Diagnostic)>) {
         ));
     }
     let same_base = bases.iter().all(|base| base == &bases[0]);
+    // The tools move into the merged groups below; the rest of the first part is the base.
+    let groups: Vec<Vec<ToolGroup>> = parts.iter_mut().map(|part| std::mem::take(&mut part.api.groups)).collect();
     let mut merged = parts[0].api.clone();
     merged.default_base_url = if same_base { parts[0].api.default_base_url.clone() } else { bases[0].0.clone() };
-    merged.groups.clear();
     let mut by_tag: BTreeMap<String, Vec<crate::ir::Tool>> = BTreeMap::new();
     let mut taken: BTreeMap<String, String> = BTreeMap::new();
     merged.auth = merged_auth(&mut parts, &bases, same_base);
-    for (index, (part, (_, base))) in parts.iter_mut().zip(&bases).enumerate() {
+    for (index, ((part, (_, base)), groups)) in parts.iter_mut().zip(&bases).zip(groups).enumerate() {
         merge_injected(&mut merged.injected, &part.api.injected);
         for var in &part.api.default_vars {
             if !merged.default_vars.contains(var) {
@@ -56,7 +57,7 @@ pub fn merge(mut parts: Vec<Part>) -> (Api, Vec<(usize, Diagnostic)>) {
         }
         let stem =
             naming::snake_ident(part.file.rsplit('/').next().unwrap_or(&part.file).split('.').next().unwrap_or("spec"));
-        for group in std::mem::take(&mut part.api.groups) {
+        for group in groups {
             for mut tool in group.tools {
                 if !same_base && !base.is_empty() {
                     prefix_path(&mut tool, base);
