@@ -68,7 +68,8 @@ pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
     }
     let cases = cases::cases(api);
     let valid = cases::valid_arguments(api);
-    files.insert("tests/tools.rs".into(), rust_file(&header, rust::tests_module(api, &cases, &valid))?);
+    let fuzzed = sample(&valid, MAX_FUZZED_TOOLS);
+    files.insert("tests/tools.rs".into(), rust_file(&header, rust::tests_module(api, &cases, &fuzzed))?);
     files.insert(
         "tests/support/mod.rs".into(),
         format!("// {header}\n{}", include_str!("../../templates/tests/support.rs")),
@@ -91,6 +92,16 @@ pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
 
 /// The largest generated source file: a tag whose module would be larger is split in parts.
 const MAX_FILE_BYTES: usize = 1_000_000;
+
+/// The most tools whose valid arguments `tests/tools.rs` lists for its random-arguments test (of
+/// 256 cases): a huge API's whole table would pass 1 MB.
+const MAX_FUZZED_TOOLS: usize = 500;
+
+/// At most `most` of `items`, evenly spread.
+fn sample<T: Clone>(items: &[T], most: usize) -> Vec<T> {
+    let step = items.len().div_ceil(most.max(1)).max(1);
+    items.iter().step_by(step).cloned().collect()
+}
 
 /// The tool groups as their modules store them: with the schema subtrees the tools share taken out
 /// into the crate's table.
@@ -179,6 +190,16 @@ fn separate_items(code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn samples_are_bounded_and_spread() {
+        let items: Vec<usize> = (0..1_188).collect();
+        let sampled = sample(&items, 500);
+        assert!(sampled.len() <= 500 && sampled.len() > 390, "{}", sampled.len());
+        assert_eq!((sampled[0], sampled[1]), (0, 3));
+        assert!(*sampled.last().unwrap() > 1_100, "the sample reaches the end");
+        assert_eq!(sample(&items[..10], 500), items[..10]);
+    }
 
     #[test]
     fn every_runtime_template_is_emitted() {
