@@ -64,17 +64,17 @@ fn count(value: &Value, counts: &mut BTreeMap<String, usize>) -> String {
 }
 
 /// Replaces each repeated subtree below `value` (and `value` itself unless `root`) by a reference,
-/// numbering subtrees as they are first met; returns the JSON text `value` had.
+/// numbering subtrees as they are first met.
 fn replace(
     value: &mut Value,
     repeated: &BTreeMap<String, usize>,
     numbers: &mut BTreeMap<String, usize>,
     shared: &mut Shared,
     root: bool,
-) -> String {
+) {
     let text = value.to_string();
     if text.len() < MIN_SHARED_BYTES {
-        return text;
+        return;
     }
     if !root && repeated.contains_key(&text) {
         let number = match numbers.get(&text) {
@@ -92,18 +92,13 @@ fn replace(
         let mut reference = Map::new();
         reference.insert(MARKER.into(), Value::from(number));
         *value = Value::Object(reference);
-        return text;
+        return;
     }
     match value {
-        Value::Object(map) => map.values_mut().for_each(|child| {
-            replace(child, repeated, numbers, shared, false);
-        }),
-        Value::Array(items) => items.iter_mut().for_each(|item| {
-            replace(item, repeated, numbers, shared, false);
-        }),
+        Value::Object(map) => map.values_mut().for_each(|child| replace(child, repeated, numbers, shared, false)),
+        Value::Array(items) => items.iter_mut().for_each(|item| replace(item, repeated, numbers, shared, false)),
         _ => {}
     }
-    text
 }
 
 /// Whether `value` holds an object whose only key is [`MARKER`].
