@@ -4,15 +4,21 @@
 //! an [`Output`] of files and diagnostics, touching no file system. Data flows one way:
 //! [`load`] -> [`lower`] -> [`emit`]; only the CLI writes files.
 
+pub mod changelog;
 pub mod diag;
+pub mod diff;
 pub mod emit;
+pub mod init;
 pub mod ir;
 pub mod listing;
 pub mod load;
+pub mod lock;
 pub mod lower;
 pub mod manifest;
 pub mod naming;
+pub mod render;
 pub mod settings;
+pub mod surface;
 
 use std::collections::BTreeMap;
 
@@ -71,6 +77,23 @@ pub fn generate(document: &Document, settings: &Settings) -> Output {
 /// file's paths under its own base path, tool-name clashes settled by file order and reported.
 /// The OAuth2 token operation the settings name is looked for in every file.
 pub fn generate_merged(documents: &[Document], settings: &Settings) -> Output {
+    let (api, mut diagnostics) = lower_merged(documents, settings);
+    let mut files = BTreeMap::new();
+    if !diagnostics.iter().any(Diagnostic::is_error) {
+        match emit::emit(&api) {
+            Ok(emitted) => files = emitted,
+            Err(message) => {
+                let bug = Diagnostic::error("#", message, "this is a bug in mcpgen; please report it with the spec");
+                diagnostics.extend(documents.first().map(|document| document.locate(bug)));
+            }
+        }
+    }
+    Output { api, files, diagnostics }
+}
+
+/// Lowers the spec files of one API, merged, without emitting its crate: the API and every
+/// diagnostic, as [`generate_merged`] gives them.
+pub fn lower_merged(documents: &[Document], settings: &Settings) -> (Api, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut parts = Vec::new();
     let token_file = settings
@@ -96,15 +119,5 @@ pub fn generate_merged(documents: &[Document], settings: &Settings) -> Output {
         diagnostics.extend(checked.into_iter().map(|d| first.locate(d)));
     }
     diagnostics.extend(lower::apply_profiles(&mut api, settings));
-    let mut files = BTreeMap::new();
-    if !diagnostics.iter().any(Diagnostic::is_error) {
-        match emit::emit(&api) {
-            Ok(emitted) => files = emitted,
-            Err(message) => {
-                let bug = Diagnostic::error("#", message, "this is a bug in mcpgen; please report it with the spec");
-                diagnostics.extend(documents.first().map(|document| document.locate(bug)));
-            }
-        }
-    }
-    Output { api, files, diagnostics }
+    (api, diagnostics)
 }

@@ -259,7 +259,8 @@ impl Settings {
     }
 }
 
-/// One spec file, or several that make one API (`spec = ["rsv.json", "fof.json"]`).
+/// One spec, or several that make one API (`spec = ["rsv.json", "fof.json"]`): each a file, or an
+/// `https://` URL that `mcpgen update` fetches into `specs/`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
 pub enum SpecFiles {
@@ -347,11 +348,71 @@ pub struct ProjectConfig {
     pub apis: BTreeMap<String, ApiEntry>,
 }
 
-/// One API ready to generate: where its spec files are, where it goes, and its settings.
+/// Where one spec of an API comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecSource {
+    /// A file of the project.
+    File(PathBuf),
+    /// A URL; `generate` and `check` read the copy `mcpgen update` stored, never the network.
+    Url {
+        /// The URL, as `mcpgen.toml` gives it.
+        url: String,
+        /// Where the fetched copy is kept: `specs/<api>/<name>` beside `mcpgen.toml`.
+        stored: PathBuf,
+    },
+    /// A URL given on the command line, fetched for this run only.
+    Fetched {
+        /// The URL.
+        url: String,
+        /// What it answered.
+        text: String,
+    },
+}
+
+impl SpecSource {
+    /// The file generation reads (for a spec fetched for this run, its URL).
+    pub fn path(&self) -> &Path {
+        match self {
+            SpecSource::File(path) | SpecSource::Url { stored: path, .. } => path,
+            SpecSource::Fetched { url, .. } => Path::new(url),
+        }
+    }
+
+    /// The URL, for a spec fetched from one.
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            SpecSource::File(_) => None,
+            SpecSource::Url { url, .. } | SpecSource::Fetched { url, .. } => Some(url),
+        }
+    }
+}
+
+/// Whether a spec given in `mcpgen.toml` or on the command line names a URL rather than a file.
+pub fn is_url(spec: &str) -> bool {
+    let lower = spec.get(..8).unwrap_or(spec).to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+/// The file name a fetched spec is stored under: the URL's last path segment, reduced to
+/// `[A-Za-z0-9._-]`, prefixed with its position when `taken` has it already.
+fn stored_name(url: &str, index: usize, taken: &[String]) -> String {
+    let without_query = url.split(['?', '#']).next().unwrap_or(url);
+    let after_scheme = without_query.split_once("://").map_or(without_query, |(_, rest)| rest);
+    let path = after_scheme.split_once('/').map_or("", |(_, path)| path);
+    let segment = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let mut name: String =
+        segment.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    if name.trim_matches('.').is_empty() {
+        name = "openapi.json".into();
+    }
+    if taken.contains(&name) { format!("{}-{name}", index + 1) } else { name }
+}
+
+/// One API ready to generate: where its specs are, where it goes, and its settings.
 #[derive(Debug, Clone)]
 pub struct ApiJob {
-    /// The spec files, merged in this order (usually one).
-    pub specs: Vec<PathBuf>,
+    /// The specs, merged in this order (usually one).
+    pub specs: Vec<SpecSource>,
     /// The output folder.
     pub out: PathBuf,
     /// Lowering settings.
@@ -407,7 +468,22 @@ impl ProjectConfig {
                 settings.prompts.clone_from(&entry.prompts);
                 settings.profiles.clone_from(&entry.profiles);
                 settings.default_profile.clone_from(&entry.default_profile);
-                let specs = entry.spec.files().iter().map(|file| root.join(file)).collect();
+                let mut taken = Vec::new();
+                let specs = entry
+                    .spec
+                    .files()
+                    .iter()
+                    .enumerate()
+                    .map(|(index, file)| match file.to_str().filter(|spec| is_url(spec)) {
+                        Some(url) => {
+                            let file_name = stored_name(url, index, &taken);
+                            let stored = root.join("specs").join(name).join(&file_name);
+                            taken.push(file_name);
+                            SpecSource::Url { url: url.to_string(), stored }
+                        }
+                        None => SpecSource::File(root.join(file)),
+                    })
+                    .collect();
                 ApiJob { specs, out: root.join(&entry.out), settings }
             })
             .collect()
@@ -431,13 +507,38 @@ mod tests {
         )
         .unwrap();
         let jobs = config.jobs(Path::new("/repo"));
-        assert_eq!(jobs[0].specs, [Path::new("/repo/specs/cliniko.yaml")]);
+        assert_eq!(jobs[0].specs, [SpecSource::File("/repo/specs/cliniko.yaml".into())]);
         let settings = &jobs[0].settings;
         assert_eq!(settings.env_prefix, "CLINIKO");
         assert_eq!(settings.credential_var("username").as_deref(), Some("CLINIKO_API_KEY"));
         assert_eq!(settings.credential_var("password"), None);
         assert_eq!(settings.credential_var("token").as_deref(), Some("CLINIKO_TOKEN"));
         assert_eq!(settings.injected_var("X-App-Key"), Some("X_KEY"));
+    }
+
+    #[test]
+    fn url_specs_are_stored_under_the_api_name() {
+        let config = ProjectConfig::parse(
+            r#"
+            [apis.opera]
+            spec = ["https://h/rsv/openapi.json?v=2", "https://h/fof/openapi.json", "HTTP://127.0.0.1:8/", "local.yaml"]
+            out = "generated/opera-mcp"
+            "#,
+        )
+        .unwrap();
+        let specs = &config.jobs(Path::new("/repo"))[0].specs;
+        let stored: Vec<&Path> = specs.iter().map(SpecSource::path).collect();
+        assert_eq!(
+            stored,
+            [
+                Path::new("/repo/specs/opera/openapi.json"),
+                Path::new("/repo/specs/opera/2-openapi.json"),
+                Path::new("/repo/specs/opera/3-openapi.json"),
+                Path::new("/repo/local.yaml"),
+            ]
+        );
+        assert_eq!(specs[0].url(), Some("https://h/rsv/openapi.json?v=2"));
+        assert_eq!(specs[3].url(), None);
     }
 
     #[test]

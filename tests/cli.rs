@@ -92,9 +92,9 @@ fn a_folder_holding_a_crate_of_another_name_is_refused() {
 fn without_mcpgen_toml_the_error_says_how_to_start() {
     let dir = tempfile::tempdir().expect("tempdir");
     let output = mcpgen(dir.path(), &["generate"]);
-    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(2), "invalid input");
     let report = text(&output);
-    assert!(report.contains("--spec FILE --out DIR") && report.contains("[apis."), "{report}");
+    assert!(report.contains("--spec FILE --out DIR") && report.contains("mcpgen init SPEC-or-URL"), "{report}");
 }
 
 #[test]
@@ -148,14 +148,14 @@ fn errors_and_strict_warnings_write_nothing() {
         dir.path(),
         &["generate", "--spec", fixtures.join("not_yaml.yaml").to_str().expect("utf8"), "--out", "broken"],
     );
-    assert!(!broken.status.success());
+    assert_eq!(broken.status.code(), Some(2), "invalid input exits 2");
     assert!(text(&broken).contains("not_yaml.yaml:3:1"), "{}", text(&broken));
     assert!(!dir.path().join("broken").exists());
 
     let spec = fixtures.join("oas31.yaml");
     let strict =
         mcpgen(dir.path(), &["generate", "--strict", "--spec", spec.to_str().expect("utf8"), "--out", "strict"]);
-    assert!(!strict.status.success(), "{}", text(&strict));
+    assert_eq!(strict.status.code(), Some(2), "{}", text(&strict));
     assert!(!dir.path().join("strict").exists());
     let lenient = mcpgen(dir.path(), &["generate", "--spec", spec.to_str().expect("utf8"), "--out", "lenient"]);
     assert!(lenient.status.success(), "{}", text(&lenient));

@@ -7,14 +7,14 @@ mod common;
 use std::path::PathBuf;
 
 use mcpgen::ir::{Auth, Location};
-use mcpgen::settings::{ApiJob, Settings};
+use mcpgen::settings::{ApiJob, Settings, SpecSource};
 
 fn fixture(name: &str) -> PathBuf {
     common::root().join("tests/fixtures/multi").join(name)
 }
 
 fn job(files: &[&str], settings: Settings) -> ApiJob {
-    ApiJob { specs: files.iter().map(|file| fixture(file)).collect(), out: PathBuf::new(), settings }
+    ApiJob { specs: files.iter().map(|file| SpecSource::File(fixture(file))).collect(), out: PathBuf::new(), settings }
 }
 
 #[test]

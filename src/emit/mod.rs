@@ -87,6 +87,7 @@ pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
     files.insert("Cargo.lock".into(), lockfile::lockfile(&api.crate_name)?);
     files.insert("deploy/grafana/dashboard.json".into(), dashboard::dashboard(api, &header)?);
     files.insert(".gitignore".into(), format!("# {header}\n/target\n.env\n"));
+    files.extend(crate::surface::Surface::of(api).render(&header));
     Ok(files)
 }
 

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mcpgen::settings::{ApiJob, ProjectConfig, Settings};
+use mcpgen::settings::{ApiJob, ProjectConfig, Settings, SpecSource};
 use mcpgen::{Output, load};
 
 /// The repository root.
@@ -21,7 +21,11 @@ pub fn project_jobs() -> Vec<ApiJob> {
 
 /// Generates `spec` with `settings`, the generator version fixed so snapshots do not churn.
 pub fn generate(spec: &Path, settings: &Settings) -> Output {
-    generate_job(&ApiJob { specs: vec![spec.to_path_buf()], out: PathBuf::new(), settings: settings.clone() })
+    generate_job(&ApiJob {
+        specs: vec![SpecSource::File(spec.to_path_buf())],
+        out: PathBuf::new(),
+        settings: settings.clone(),
+    })
 }
 
 /// Generates a job of `mcpgen.toml` (all its spec files), the generator version fixed.
@@ -32,6 +36,7 @@ pub fn generate_job(job: &ApiJob) -> Output {
         .specs
         .iter()
         .map(|spec| {
+            let spec = spec.path();
             let mut document = load::load_file(spec);
             document.file = spec.strip_prefix(root()).unwrap_or(spec).display().to_string();
             for diagnostic in &mut document.diagnostics {

@@ -1,0 +1,151 @@
+//! What the command line prints and how: diagnostics rendered with their source line, colour only
+//! where wanted, `--quiet` and `--verbose`, JSON for machines, and a progress bar on a terminal.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mcpgen::diag::Diagnostic;
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// How output is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Format {
+    /// For people.
+    #[default]
+    Human,
+    /// One JSON document on stdout, for editors and CI.
+    Json,
+}
+
+/// How much to print, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    /// Colour diagnostics.
+    pub color: bool,
+    /// Print only errors and what was asked for.
+    pub quiet: bool,
+    /// Print each file written and more.
+    pub verbose: bool,
+    /// Print JSON on stdout instead of text.
+    pub json: bool,
+}
+
+impl Ui {
+    /// The settings of one run: `NO_COLOR` (any value but empty) turns colour off under `auto`.
+    pub fn new(color: ColorChoice, quiet: bool, verbose: bool, format: Format) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => !no_color && std::io::stderr().is_terminal(),
+        };
+        Self { color, quiet, verbose, json: format == Format::Json }
+    }
+
+    /// A line of progress or outcome on stdout, unless quiet or printing JSON.
+    pub fn say(&self, line: impl AsRef<str>) {
+        if !self.quiet && !self.json {
+            println!("{}", line.as_ref());
+        }
+    }
+
+    /// A detail printed with `--verbose` only.
+    pub fn detail(&self, line: impl AsRef<str>) {
+        if self.verbose && !self.json {
+            println!("{}", line.as_ref());
+        }
+    }
+
+    /// A warning on stderr, unless quiet.
+    pub fn warn(&self, message: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}: {}", self.paint("warning", "33"), message.as_ref());
+        }
+    }
+
+    /// An error on stderr, always.
+    pub fn error(&self, message: impl AsRef<str>) {
+        eprintln!("{}: {}", self.paint("error", "31"), message.as_ref());
+    }
+
+    /// Diagnostics on stderr, with their source lines (warnings not when quiet). In JSON mode the
+    /// caller puts them in its document instead.
+    pub fn diagnostics(&self, diagnostics: &[Diagnostic]) {
+        if self.json {
+            return;
+        }
+        let mut sources: BTreeMap<&str, Option<String>> = BTreeMap::new();
+        for diagnostic in diagnostics.iter().filter(|d| d.is_error() || !self.quiet) {
+            let source = sources
+                .entry(diagnostic.file.as_str())
+                .or_insert_with(|| std::fs::read_to_string(&diagnostic.file).ok())
+                .as_deref();
+            eprintln!("{}\n", mcpgen::render::render(diagnostic, source, self.color));
+        }
+    }
+
+    /// A progress bar over `steps` steps, drawn on a terminal only, and only once the work has
+    /// taken a second.
+    pub fn progress(&self, steps: usize) -> Progress {
+        let bar = ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::hidden());
+        if let Ok(style) = ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg} ({elapsed})") {
+            bar.set_style(style);
+        }
+        if !self.quiet && !self.json && std::io::stderr().is_terminal() {
+            let shown = bar.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(1));
+                if !shown.is_finished() {
+                    shown.set_draw_target(ProgressDrawTarget::stderr());
+                    shown.enable_steady_tick(Duration::from_millis(120));
+                }
+            });
+        }
+        Progress { bar }
+    }
+
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.color { format!("\u{1b}[1;{code}m{text}\u{1b}[0m") } else { text.to_string() }
+    }
+}
+
+/// A progress bar that prints nothing until it has been running for a second.
+pub struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    /// Starts the next step, named `message`.
+    pub fn step(&self, message: impl Into<String>) {
+        self.bar.set_message(message.into());
+    }
+
+    /// Marks a step done.
+    pub fn done(&self) {
+        self.bar.inc(1);
+    }
+
+    /// Runs `print` with the bar off the screen, so that what it prints goes above the bar.
+    pub fn suspend<T>(&self, print: impl FnOnce() -> T) -> T {
+        self.bar.suspend(print)
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
