@@ -30,13 +30,12 @@ pub fn render(diagnostic: &Diagnostic, source: Option<&str>, color: bool) -> Str
                 .annotation(AnnotationKind::Primary.span(span).label(diagnostic.pointer.as_str()));
             title.element(snippet)
         }
-        None => {
-            let mut origin = Origin::path(format!("{} ({})", diagnostic.file, diagnostic.pointer));
-            if let Some(position) = diagnostic.position {
-                origin = origin.line(position.line).char_column(position.column);
-            }
-            title.element(origin)
-        }
+        None => match diagnostic.position {
+            Some(position) => title
+                .element(Origin::path(diagnostic.file.as_str()).line(position.line).char_column(position.column))
+                .element(Level::NOTE.message(format!("at {}", diagnostic.pointer))),
+            None => title.element(Origin::path(format!("{} ({})", diagnostic.file, diagnostic.pointer))),
+        },
     };
     let group = group.element(Level::HELP.message(diagnostic.help.as_str()));
     let renderer = if color { Renderer::styled() } else { Renderer::plain() };
@@ -97,7 +96,7 @@ mod tests {
     #[test]
     fn without_source_or_position_the_location_is_still_given() {
         let text = render(&diagnostic(9, 1), Some("one line"), false);
-        assert!(text.contains("--> spec.yaml (#/paths/~1a/get):9:1"), "{text}");
+        assert!(text.contains("--> spec.yaml:9:1") && text.contains("= note: at #/paths/~1a/get"), "{text}");
         let mut unplaced = diagnostic(1, 1);
         unplaced.position = None;
         let text = render(&unplaced, None, false);

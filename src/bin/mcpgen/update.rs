@@ -2,11 +2,9 @@
 //! the new copies, record them in `mcpgen.lock`, and regenerate. A fetch that fails, or a spec
 //! that does not generate, changes nothing on disk.
 
-use mcpgen::diff;
 use mcpgen::lock::LockedSpec;
 use mcpgen::manifest::digest;
 use mcpgen::settings::{ApiJob, SpecSource};
-use mcpgen::surface::Surface;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -15,7 +13,7 @@ use crate::fetch::{Fetched, Fetcher};
 use crate::generate;
 use crate::project::{self, Project};
 use crate::ui::Ui;
-use crate::write::{read_surface, write_atomically};
+use crate::write::write_atomically;
 
 /// One spec of an API after fetching.
 struct Spec {
@@ -23,6 +21,8 @@ struct Spec {
     bytes: Vec<u8>,
     /// The lock entry to record.
     locked: Option<LockedSpec>,
+    /// The SHA-256 the lock recorded before, if any.
+    previous: Option<String>,
     changed: bool,
 }
 
@@ -51,7 +51,8 @@ fn update_one(
         ui.say(format!("{name}: its specs are files, not URLs; nothing to fetch"));
         return Ok(());
     }
-    let fetched_at = OffsetDateTime::now_utc().format(&Rfc3339).map_err(|e| e.to_string())?;
+    let now = OffsetDateTime::now_utc();
+    let fetched_at = now.replace_nanosecond(0).unwrap_or(now).format(&Rfc3339).map_err(|e| e.to_string())?;
     let mut specs = Vec::new();
     for source in &job.specs {
         specs.push(
@@ -70,7 +71,7 @@ fn update_one(
             mcpgen::load::load_text(&path.display().to_string(), &String::from_utf8_lossy(&spec.bytes), Some(path))
         })
         .collect();
-    let (api, diagnostics) = mcpgen::lower_merged(&documents, &job.settings);
+    let (_, diagnostics) = mcpgen::lower_merged(&documents, &job.settings);
     let (errors, warnings) = project::counts(&diagnostics);
     if errors > 0 || (strict && warnings > 0) {
         ui.diagnostics(&diagnostics);
@@ -79,13 +80,13 @@ fn update_one(
         ));
     }
     for spec in specs.iter().filter(|spec| spec.changed) {
-        let locked = spec.locked.as_ref().map_or(String::new(), |locked| locked.sha256[..12].to_string());
-        ui.say(format!("{name}: {} changed (sha256 {locked}...)", spec.source.url().unwrap_or_default()));
-    }
-    let new = Surface::of(&api);
-    match read_surface(&job.out)? {
-        Some(old) => ui.say(format!("{name}: {}", diff::diff(&old, &new).render().trim_end())),
-        None => ui.say(format!("{name}: {} tools", new.tools.len())),
+        let short = |sha: &str| sha.get(..12).unwrap_or(sha).to_string();
+        let now = spec.locked.as_ref().map(|locked| short(&locked.sha256)).unwrap_or_default();
+        let url = spec.source.url().unwrap_or_default();
+        match &spec.previous {
+            Some(previous) => ui.say(format!("{name}: {url} changed: sha256 {now}... (was {}...)", short(previous))),
+            None => ui.say(format!("{name}: {url} fetched: sha256 {now}...")),
+        }
     }
     for spec in specs.iter().filter(|spec| spec.changed) {
         write_atomically(spec.source.path(), &spec.bytes)?;
@@ -109,21 +110,32 @@ fn fetch(
     let SpecSource::Url { url, stored } = source else {
         let bytes =
             std::fs::read(source.path()).map_err(|e| format!("cannot read {}: {e}", source.path().display()))?;
-        return Ok(Spec { source: source.clone(), bytes, locked: None, changed: false });
+        return Ok(Spec { source: source.clone(), bytes, locked: None, previous: None, changed: false });
     };
     let kept = std::fs::read(stored).ok();
-    let locked =
-        project.lock.get(api, url).filter(|locked| kept.as_deref().is_some_and(|kept| digest(kept) == locked.sha256));
+    let recorded = project.lock.get(api, url);
+    let previous = recorded.map(|recorded| recorded.sha256.clone());
+    let locked = recorded.filter(|locked| kept.as_deref().is_some_and(|kept| digest(kept) == locked.sha256));
     let file = stored.strip_prefix(&project.root).unwrap_or(stored).to_string_lossy().replace('\\', "/");
     match (fetcher.fetch(url, locked.and_then(|locked| locked.etag.as_deref()))?, locked, kept) {
-        (Fetched::NotModified, Some(locked), Some(kept)) => {
-            Ok(Spec { source: source.clone(), bytes: kept, locked: Some(locked.clone()), changed: false })
-        }
+        (Fetched::NotModified, Some(locked), Some(kept)) => Ok(Spec {
+            source: source.clone(),
+            bytes: kept,
+            locked: Some(locked.clone()),
+            previous: None,
+            changed: false,
+        }),
         (Fetched::NotModified, ..) => Err(format!("{url} answered 304 Not Modified, but no copy of it is kept")),
         (Fetched::Document { bytes, etag }, locked, _) => {
             let sha256 = digest(&bytes);
             if let Some(locked) = locked.filter(|locked| locked.sha256 == sha256) {
-                return Ok(Spec { source: source.clone(), bytes, locked: Some(locked.clone()), changed: false });
+                return Ok(Spec {
+                    source: source.clone(),
+                    bytes,
+                    locked: Some(locked.clone()),
+                    previous,
+                    changed: false,
+                });
             }
             let entry = LockedSpec {
                 api: api.to_string(),
@@ -133,7 +145,7 @@ fn fetch(
                 fetched_at: fetched_at.to_string(),
                 etag,
             };
-            Ok(Spec { source: source.clone(), bytes, locked: Some(entry), changed: true })
+            Ok(Spec { source: source.clone(), bytes, locked: Some(entry), previous, changed: true })
         }
     }
 }
