@@ -262,3 +262,21 @@ fn plain_http_is_refused_except_to_this_machine() {
     assert_eq!(inspected.status.code(), Some(2));
     assert!(text(&inspected).contains("plain http:// is allowed only to this machine"), "{}", text(&inspected));
 }
+
+#[test]
+fn init_from_a_url_names_the_api_from_its_title_and_update_takes_over() {
+    let server = SpecServer::start();
+    server.publish(200, &fixture("old.yaml"), Some("\"v1\""));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let started = mcpgen(dir.path(), &["init", &server.url]);
+    assert!(started.status.success(), "{}", text(&started));
+    assert!(
+        text(&started).contains("API `clinic`, 5 tools") && text(&started).contains("next: `mcpgen update clinic`")
+    );
+    let config = std::fs::read_to_string(dir.path().join("mcpgen.toml")).expect("written");
+    assert!(config.contains(&format!("spec = \"{}\"", server.url)), "{config}");
+    assert!(!dir.path().join("specs").exists() && !dir.path().join("mcpgen.lock").exists(), "init keeps no copy");
+    let updated = mcpgen(dir.path(), &["update"]);
+    assert!(updated.status.success(), "{}", text(&updated));
+    assert!(dir.path().join("generated/clinic-mcp/Cargo.toml").exists());
+}

@@ -44,7 +44,7 @@ pub fn init(
             return Exit::Invalid;
         }
     };
-    let name = name.unwrap_or_else(|| name_from_title(&document.spec.info.title, &project::file_stem(spec)));
+    let name = name.unwrap_or_else(|| default_name(spec, &document.spec.info.title));
     let (api, diagnostics) = mcpgen::lower_merged(std::slice::from_ref(&document), &Settings::new(&name));
     if diagnostics.iter().any(mcpgen::diag::Diagnostic::is_error) {
         ui.diagnostics(&diagnostics);
@@ -78,6 +78,19 @@ pub fn init(
         api.crate_name
     ));
     Exit::Success
+}
+
+/// The spec's file stem, unless it says nothing (`openapi.json`), then its title.
+fn default_name(spec: &str, title: &str) -> String {
+    const GENERIC: [&str; 7] = ["openapi", "swagger", "spec", "api", "schema", "docs", "index"];
+    let stem = project::file_stem(spec).to_ascii_lowercase();
+    let stem: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    let stem = stem.trim_matches(['_', '-']);
+    if stem.is_empty() || GENERIC.contains(&stem) || stem.starts_with(|c: char| c.is_ascii_digit()) {
+        name_from_title(title, "api")
+    } else {
+        stem.to_string()
+    }
 }
 
 fn write(config: &Path, text: &str, ui: &Ui) -> Result<(), ()> {
