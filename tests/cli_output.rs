@@ -122,3 +122,27 @@ fn help_documents_the_exit_codes_and_completions_are_valid_shell() {
     }
     assert_eq!(mcpgen(&root, &["completions", "tcsh"]).status.code(), Some(2), "an unknown shell is a usage error");
 }
+
+/// A project of one large reference spec, whose generation takes over a second.
+fn slow_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = common::root().join("../shared/reference-specs/oracle-opera-ohip/rsv.json");
+    let config = format!("[apis.rsv]\nspec = {}\nout = \"out\"\n", toml::Value::String(spec.display().to_string()));
+    std::fs::write(dir.path().join("mcpgen.toml"), config).expect("toml");
+    dir
+}
+
+#[test]
+fn a_progress_bar_shows_on_a_terminal_only() {
+    let dir = slow_project();
+    let command = format!("{} generate --color never", env!("CARGO_BIN_EXE_mcpgen"));
+    let output =
+        Command::new("script").args(["-qec", &command, "/dev/null"]).current_dir(dir.path()).output().expect("script");
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(screen.contains("[0/1] rsv"), "the bar names the API being generated:\n{screen}");
+    assert!(screen.contains("rsv: "), "{screen}");
+
+    let piped = mcpgen(dir.path(), &["generate", "--force"]);
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    assert!(!stderr(&piped).contains("[0/1]") && !stdout(&piped).contains("[0/1]"), "no bar without a terminal");
+}

@@ -48,7 +48,7 @@ pub fn generate(project: Option<&Project>, jobs: &[ApiJob], strict: bool, force:
     let mut results = Vec::new();
     for job in jobs {
         progress.step(&job.settings.name);
-        let result = progress.suspend(|| generate_one(project, job, strict, force, ui));
+        let result = generate_one(project, job, strict, force, ui);
         progress.done();
         results.push(result);
     }

@@ -1,6 +1,7 @@
 //! What the command line prints and how: diagnostics rendered with their source line, colour only
 //! where wanted, `--quiet` and `--verbose`, JSON for machines, and a progress bar on a terminal.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -31,7 +32,7 @@ pub enum Format {
 }
 
 /// How much to print, and how.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Ui {
     /// Colour diagnostics.
     pub color: bool,
@@ -41,6 +42,8 @@ pub struct Ui {
     pub verbose: bool,
     /// Print JSON on stdout instead of text.
     pub json: bool,
+    /// The progress bar on screen, which lines printed meanwhile go above.
+    bar: RefCell<Option<ProgressBar>>,
 }
 
 impl Ui {
@@ -52,33 +55,41 @@ impl Ui {
             ColorChoice::Never => false,
             ColorChoice::Auto => !no_color && std::io::stderr().is_terminal(),
         };
-        Self { color, quiet, verbose, json: format == Format::Json }
+        Self { color, quiet, verbose, json: format == Format::Json, bar: RefCell::new(None) }
+    }
+
+    /// Prints with the progress bar, if any, off the screen.
+    fn above_bar(&self, print: impl FnOnce()) {
+        match self.bar.borrow().as_ref() {
+            Some(bar) => bar.suspend(print),
+            None => print(),
+        }
     }
 
     /// A line of progress or outcome on stdout, unless quiet or printing JSON.
     pub fn say(&self, line: impl AsRef<str>) {
         if !self.quiet && !self.json {
-            println!("{}", line.as_ref());
+            self.above_bar(|| println!("{}", line.as_ref()));
         }
     }
 
     /// A detail printed with `--verbose` only.
     pub fn detail(&self, line: impl AsRef<str>) {
         if self.verbose && !self.json {
-            println!("{}", line.as_ref());
+            self.above_bar(|| println!("{}", line.as_ref()));
         }
     }
 
     /// A warning on stderr, unless quiet.
     pub fn warn(&self, message: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}: {}", self.paint("warning", "33"), message.as_ref());
+            self.above_bar(|| eprintln!("{}: {}", self.paint("warning", "33"), message.as_ref()));
         }
     }
 
     /// An error on stderr, always.
     pub fn error(&self, message: impl AsRef<str>) {
-        eprintln!("{}: {}", self.paint("error", "31"), message.as_ref());
+        self.above_bar(|| eprintln!("{}: {}", self.paint("error", "31"), message.as_ref()));
     }
 
     /// Diagnostics on stderr, with their source lines (warnings not when quiet). In JSON mode the
@@ -93,13 +104,14 @@ impl Ui {
                 .entry(diagnostic.file.as_str())
                 .or_insert_with(|| std::fs::read_to_string(&diagnostic.file).ok())
                 .as_deref();
-            eprintln!("{}\n", mcpgen::render::render(diagnostic, source, self.color));
+            let text = mcpgen::render::render(diagnostic, source, self.color);
+            self.above_bar(|| eprintln!("{text}\n"));
         }
     }
 
     /// A progress bar over `steps` steps, drawn on a terminal only, and only once the work has
     /// taken a second.
-    pub fn progress(&self, steps: usize) -> Progress {
+    pub fn progress(&self, steps: usize) -> Progress<'_> {
         let bar = ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::hidden());
         if let Ok(style) = ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg} ({elapsed})") {
             bar.set_style(style);
@@ -114,7 +126,8 @@ impl Ui {
                 }
             });
         }
-        Progress { bar }
+        self.bar.replace(Some(bar.clone()));
+        Progress { bar, ui: self }
     }
 
     fn paint(&self, text: &str, code: &str) -> String {
@@ -123,11 +136,12 @@ impl Ui {
 }
 
 /// A progress bar that prints nothing until it has been running for a second.
-pub struct Progress {
+pub struct Progress<'ui> {
     bar: ProgressBar,
+    ui: &'ui Ui,
 }
 
-impl Progress {
+impl Progress<'_> {
     /// Starts the next step, named `message`.
     pub fn step(&self, message: impl Into<String>) {
         self.bar.set_message(message.into());
@@ -137,15 +151,11 @@ impl Progress {
     pub fn done(&self) {
         self.bar.inc(1);
     }
-
-    /// Runs `print` with the bar off the screen, so that what it prints goes above the bar.
-    pub fn suspend<T>(&self, print: impl FnOnce() -> T) -> T {
-        self.bar.suspend(print)
-    }
 }
 
-impl Drop for Progress {
+impl Drop for Progress<'_> {
     fn drop(&mut self) {
         self.bar.finish_and_clear();
+        self.ui.bar.replace(None);
     }
 }
