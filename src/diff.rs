@@ -236,28 +236,20 @@ fn argument_changes(tool: &str, path: &str, old: &Argument, new: &Argument, chan
     } else if old.enum_values.is_some() {
         push(ChangeKind::EnumValuesAdded, "no longer limited to an enum".into());
     }
-    match (&old.format, &new.format) {
-        (before, Some(after)) if before.as_ref() != Some(after) => {
-            let detail = match before {
-                Some(before) => format!("format `{after}` (was `{before}`)"),
-                None => format!("format `{after}` added"),
-            };
-            push(ChangeKind::FormatTightened, detail);
+    let constraints = [
+        ("format", &old.format, &new.format, ChangeKind::FormatTightened, ChangeKind::FormatLoosened),
+        ("pattern", &old.pattern, &new.pattern, ChangeKind::PatternTightened, ChangeKind::PatternLoosened),
+    ];
+    for (keyword, before, after, tightened, loosened) in constraints {
+        // A changed format or pattern cannot be shown to accept all it accepted before.
+        match (before, after) {
+            (Some(before), Some(after)) if before != after => {
+                push(tightened, format!("{keyword} `{after}` (was `{before}`)"));
+            }
+            (None, Some(after)) => push(tightened, format!("{keyword} `{after}` added")),
+            (Some(before), None) => push(loosened, format!("{keyword} `{before}` dropped")),
+            _ => {}
         }
-        (Some(before), None) => push(ChangeKind::FormatLoosened, format!("format `{before}` dropped")),
-        _ => {}
-    }
-    match (&old.pattern, &new.pattern) {
-        // A changed pattern cannot be shown to accept all it accepted before.
-        (before, Some(after)) if before.as_ref() != Some(after) => {
-            let detail = match before {
-                Some(before) => format!("pattern `{after}` (was `{before}`)"),
-                None => format!("pattern `{after}` added"),
-            };
-            push(ChangeKind::PatternTightened, detail);
-        }
-        (Some(before), None) => push(ChangeKind::PatternLoosened, format!("pattern `{before}` dropped")),
-        _ => {}
     }
     for bound in crate::surface::BOUNDS {
         let (before, after) = (old.bounds.get(bound), new.bounds.get(bound));

@@ -45,6 +45,14 @@ struct Cli {
     verbose: bool,
 }
 
+/// The project file.
+#[derive(clap::Args)]
+struct ProjectFile {
+    /// The project file that names the APIs.
+    #[arg(long, default_value = "mcpgen.toml")]
+    config: PathBuf,
+}
+
 /// Settings shared by the commands that fetch specs.
 #[derive(clap::Args, Clone, Copy)]
 struct FetchArgs {
@@ -72,18 +80,16 @@ enum Command {
         /// The API's name (default: from the spec's title).
         #[arg(long)]
         name: Option<String>,
-        /// The project file.
-        #[arg(long, default_value = "mcpgen.toml")]
-        config: PathBuf,
+        #[command(flatten)]
+        project: ProjectFile,
         #[command(flatten)]
         fetch: FetchArgs,
     },
     /// Regenerate every API of mcpgen.toml, or one spec with --spec and --out. Reads the copies of
     /// fetched specs that mcpgen.lock records; never the network.
     Generate {
-        /// The project file.
-        #[arg(long, default_value = "mcpgen.toml")]
-        config: PathBuf,
+        #[command(flatten)]
+        project: ProjectFile,
         /// Generate this spec only (with --out): a file or a URL, fetched now. Repeated, the specs
         /// make one API, merged in order.
         #[arg(long, requires = "out")]
@@ -111,9 +117,8 @@ enum Command {
     },
     /// Exit 1 with a diff when generated files differ from what the specs produce.
     Check {
-        /// The project file.
-        #[arg(long, default_value = "mcpgen.toml")]
-        config: PathBuf,
+        #[command(flatten)]
+        project: ProjectFile,
         /// Treat warnings as errors.
         #[arg(long)]
         strict: bool,
@@ -126,9 +131,8 @@ enum Command {
     Update {
         /// The APIs to update (default: all).
         apis: Vec<String>,
-        /// The project file.
-        #[arg(long, default_value = "mcpgen.toml")]
-        config: PathBuf,
+        #[command(flatten)]
+        project: ProjectFile,
         /// Treat warnings as errors.
         #[arg(long)]
         strict: bool,
@@ -147,9 +151,8 @@ enum Command {
         /// API name for two specs (default: OLD's file stem).
         #[arg(long)]
         name: Option<String>,
-        /// The project file that names the APIs.
-        #[arg(long, default_value = "mcpgen.toml")]
-        config: PathBuf,
+        #[command(flatten)]
+        project: ProjectFile,
         /// For an API: compare with the copies mcpgen.lock records instead of fetching its URLs.
         #[arg(long)]
         offline: bool,
@@ -171,9 +174,8 @@ enum Command {
         /// API name for a spec (default: the file stem).
         #[arg(long)]
         name: Option<String>,
-        /// The project file that names the APIs.
-        #[arg(long, default_value = "mcpgen.toml")]
-        config: PathBuf,
+        #[command(flatten)]
+        project: ProjectFile,
         /// Treat warnings as errors.
         #[arg(long)]
         strict: bool,
@@ -232,8 +234,8 @@ fn main() -> ExitCode {
 
 fn run(command: Command, ui: &Ui) -> Result<Exit, String> {
     Ok(match command {
-        Command::Init { spec, name, config, fetch } => {
-            init::init(&config, spec.as_deref(), name, &|| fetch.fetcher(), ui)
+        Command::Init { spec, name, project, fetch } => {
+            init::init(&project.config, spec.as_deref(), name, &|| fetch.fetcher(), ui)
         }
         Command::Generate { spec, out: Some(out), name, strict, force, watch, fetch, .. } if !spec.is_empty() => {
             let job = command_line_job(&spec, out, name, fetch)?;
@@ -242,28 +244,28 @@ fn run(command: Command, ui: &Ui) -> Result<Exit, String> {
             }
             generate::generate(None, &[job], strict, force, ui)
         }
-        Command::Generate { config, strict, force, watch: true, .. } => {
-            watch::watch(&watch::Target::Project(config), strict, force, ui)
+        Command::Generate { project, strict, force, watch: true, .. } => {
+            watch::watch(&watch::Target::Project(project.config), strict, force, ui)
         }
-        Command::Generate { config, strict, force, .. } => {
-            let project = Project::load(&config)?;
+        Command::Generate { project, strict, force, .. } => {
+            let project = Project::load(&project.config)?;
             generate::generate(Some(&project), &project.jobs, strict, force, ui)
         }
-        Command::Check { config, strict, .. } => {
-            let project = Project::load(&config)?;
+        Command::Check { project, strict, .. } => {
+            let project = Project::load(&project.config)?;
             generate::check(&project, &project.jobs, strict, ui)
         }
-        Command::Update { apis, config, strict, force, fetch } => {
-            let mut project = Project::load(&config)?;
+        Command::Update { apis, project, strict, force, fetch } => {
+            let mut project = Project::load(&project.config)?;
             let jobs = project.select(&apis)?;
             let fetcher = fetch.fetcher()?;
             update::update(&mut project, &jobs, &fetcher, strict, force, ui)
         }
-        Command::Diff { specs, name, config, offline, fail_on, fetch, .. } => {
+        Command::Diff { specs, name, project, offline, fail_on, fetch, .. } => {
             let report = match specs.as_slice() {
                 [old, new] => compare::specs(old, new, name, &|| fetch.fetcher(), ui),
                 [api] => {
-                    let project = Project::load(&config)?;
+                    let project = Project::load(&project.config)?;
                     let job = project.select(std::slice::from_ref(api))?.remove(0);
                     compare::api(&job, offline, &|| fetch.fetcher(), ui)
                 }
@@ -274,8 +276,8 @@ fn run(command: Command, ui: &Ui) -> Result<Exit, String> {
                 Err(exit) => exit,
             }
         }
-        Command::Inspect { spec, name, config, strict, fetch, .. } => {
-            let job = inspect_job(&spec, name, &config, fetch)?;
+        Command::Inspect { spec, name, project, strict, fetch, .. } => {
+            let job = inspect_job(&spec, name, &project.config, fetch)?;
             inspect::inspect(&job, &project::generate_job(&job), strict, ui)
         }
         Command::Completions { shell } => {
