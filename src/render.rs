@@ -3,7 +3,7 @@
 
 use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Diagnostic, Position, Severity};
 
 /// The longest source line shown; a longer one (a spec on one line) is cut around the spot.
 const MAX_LINE_CHARS: usize = 160;
@@ -17,8 +17,16 @@ pub fn render(diagnostic: &Diagnostic, source: Option<&str>, color: bool) -> Str
     };
     let title = level.primary_title(diagnostic.message.as_str());
     let located = diagnostic.position.and_then(|position| {
-        let line = source?.lines().nth(position.line.checked_sub(1)?)?;
-        Some((position, line))
+        let lines: Vec<&str> = source?.lines().collect();
+        match lines.get(position.line.checked_sub(1)?) {
+            Some(line) => Some((position, *line)),
+            // A parser that ran out of text points just past it: show the end of the last line.
+            None if position.line == lines.len() + 1 => {
+                let last = lines.last()?;
+                Some((Position { line: lines.len(), column: last.chars().count() + 1 }, *last))
+            }
+            None => None,
+        }
     });
     let group = match located {
         Some((position, line)) => {
@@ -71,7 +79,6 @@ fn token_len(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diag::Position;
 
     fn diagnostic(line: usize, column: usize) -> Diagnostic {
         let mut diagnostic = Diagnostic::warning("#/paths/~1a/get", "no responses", "add one");
@@ -95,6 +102,11 @@ mod tests {
 
     #[test]
     fn without_source_or_position_the_location_is_still_given() {
+        let text = render(&diagnostic(2, 1), Some("openapi: [unclosed"), false);
+        assert!(
+            text.contains("1 | openapi: [unclosed") && text.contains("--> spec.yaml:1:19"),
+            "the end of the text:\n{text}"
+        );
         let text = render(&diagnostic(9, 1), Some("one line"), false);
         assert!(text.contains("--> spec.yaml:9:1") && text.contains("= note: at #/paths/~1a/get"), "{text}");
         let mut unplaced = diagnostic(1, 1);

@@ -221,6 +221,8 @@ fn a_failed_fetch_or_a_bad_spec_changes_nothing() {
     failures.push(("does not generate", mcpgen(dir.path(), &["update", "--color", "never"])));
     server.redirect("http://example.com/openapi.yaml");
     failures.push(("plain http:// is allowed only to this machine", mcpgen(dir.path(), &["update"])));
+    let shown = text(&failures[2].1);
+    assert!(shown.contains("1 | openapi: [unclosed"), "the fetched text is shown, not the old copy:\n{shown}");
     for (expected, output) in failures {
         assert_eq!(output.status.code(), Some(2), "{expected}: {}", text(&output));
         assert!(

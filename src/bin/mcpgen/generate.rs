@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use mcpgen::diag::{Diagnostic, SkipReason};
 use mcpgen::diff::{self, Report};
 use mcpgen::manifest::{self, Manifest};
-use mcpgen::settings::ApiJob;
+use mcpgen::settings::{ApiJob, SpecSource};
 use mcpgen::surface::Surface;
 use serde::Serialize;
 
@@ -29,11 +29,11 @@ pub struct Generated {
     pub tools: usize,
     /// Operations skipped, by reason.
     pub skipped: BTreeMap<SkipReason, usize>,
-    /// Files written, removed, and kept because they were edited by hand or not mcpgen's.
+    /// Files written.
     pub written: Vec<String>,
-    /// Files removed.
+    /// Files removed: mcpgen wrote them and no longer generates them.
     pub removed: Vec<String>,
-    /// Files kept.
+    /// Files kept as they are: edited by hand, or not written by mcpgen.
     pub kept: Vec<String>,
     /// What changed in the tools since the crate was last generated.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,7 +133,11 @@ fn generate_one(project: Option<&Project>, job: &ApiJob, strict: bool, force: bo
 /// on warnings when `strict`.
 pub fn run(job: &ApiJob, strict: bool, ui: &Ui) -> Result<mcpgen::Output, Box<mcpgen::Output>> {
     let output = project::generate_job(job);
-    ui.diagnostics(&output.diagnostics);
+    let fetched = job.specs.iter().filter_map(|spec| match spec {
+        SpecSource::Fetched { url, text } => Some((url.as_str(), text.clone())),
+        _ => None,
+    });
+    ui.diagnostics_of(&output.diagnostics, fetched.collect());
     let (errors, warnings) = project::counts(&output.diagnostics);
     if errors > 0 || (strict && warnings > 0) {
         ui.error(format!(

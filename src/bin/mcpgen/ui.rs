@@ -95,10 +95,16 @@ impl Ui {
     /// Diagnostics on stderr, with their source lines (warnings not when quiet). In JSON mode the
     /// caller puts them in its document instead.
     pub fn diagnostics(&self, diagnostics: &[Diagnostic]) {
+        self.diagnostics_of(diagnostics, BTreeMap::new());
+    }
+
+    /// Diagnostics of documents that are not on disk as they were read: their texts by file name.
+    pub fn diagnostics_of(&self, diagnostics: &[Diagnostic], texts: BTreeMap<&str, String>) {
         if self.json {
             return;
         }
-        let mut sources: BTreeMap<&str, Option<String>> = BTreeMap::new();
+        let mut sources: BTreeMap<&str, Option<String>> =
+            texts.into_iter().map(|(file, text)| (file, Some(text))).collect();
         for diagnostic in diagnostics.iter().filter(|d| d.is_error() || !self.quiet) {
             let source = sources
                 .entry(diagnostic.file.as_str())

@@ -64,17 +64,20 @@ fn update_one(
         ui.say(format!("{name}: up to date ({} specs unchanged)", specs.len()));
         return Ok(());
     }
-    let documents: Vec<_> = specs
+    let texts: Vec<(String, String)> = specs
         .iter()
-        .map(|spec| {
-            let path = spec.source.path();
-            mcpgen::load::load_text(&path.display().to_string(), &String::from_utf8_lossy(&spec.bytes), Some(path))
-        })
+        .map(|spec| (spec.source.path().display().to_string(), String::from_utf8_lossy(&spec.bytes).into_owned()))
+        .collect();
+    let documents: Vec<_> = texts
+        .iter()
+        .zip(&specs)
+        .map(|((file, text), spec)| mcpgen::load::load_text(file, text, Some(spec.source.path())))
         .collect();
     let (_, diagnostics) = mcpgen::lower_merged(&documents, &job.settings);
     let (errors, warnings) = project::counts(&diagnostics);
     if errors > 0 || (strict && warnings > 0) {
-        ui.diagnostics(&diagnostics);
+        // The copies on disk are the old ones: the lines shown come from what was fetched.
+        ui.diagnostics_of(&diagnostics, texts.iter().map(|(file, text)| (file.as_str(), text.clone())).collect());
         return Err(format!(
             "the fetched spec does not generate ({errors} errors, {warnings} warnings); nothing changed"
         ));
