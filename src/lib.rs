@@ -5,6 +5,7 @@
 //! [`load`] -> [`lower`] -> [`emit`]; only the CLI writes files.
 
 pub mod changelog;
+pub mod config_location;
 pub mod diag;
 pub mod diff;
 pub mod emit;

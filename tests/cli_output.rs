@@ -146,3 +146,19 @@ fn a_progress_bar_shows_on_a_terminal_only() {
     assert!(piped.status.success(), "{}", stderr(&piped));
     assert!(!stderr(&piped).contains("[0/1]") && !stdout(&piped).contains("[0/1]"), "no bar without a terminal");
 }
+
+#[test]
+fn diagnostics_of_mcpgen_toml_show_the_line_of_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(common::root().join("specs/calcom.yaml"), dir.path().join("calcom.yaml")).expect("copy");
+    let config = "[apis.calcom]\nspec = \"calcom.yaml\"\nout = \"out\"\n\n[apis.calcom.profiles.booking]\n\
+                  include = [\"get_bookings\", \"no_such_tool\"]\nrename = { get_bookings = \"find bookings\" }\n";
+    std::fs::write(dir.path().join("mcpgen.toml"), config).expect("toml");
+    let inspected = mcpgen(dir.path(), &["inspect", "calcom", "--color", "never"]);
+    assert_eq!(inspected.status.code(), Some(2));
+    insta::assert_snapshot!("rendered_config_diagnostics", stderr(&inspected));
+    let generated = mcpgen(dir.path(), &["generate", "--color", "never"]);
+    assert_eq!(generated.status.code(), Some(2));
+    assert!(stderr(&generated).contains("7 | rename = { get_bookings = \"find bookings\" }"), "{}", stderr(&generated));
+    assert!(!dir.path().join("out").exists());
+}

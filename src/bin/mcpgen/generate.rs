@@ -82,7 +82,7 @@ fn generate_one(project: Option<&Project>, job: &ApiJob, strict: bool, force: bo
             return generated;
         }
     }
-    let mut output = match run(job, strict, ui) {
+    let mut output = match run(project, job, strict, ui) {
         Ok(output) => output,
         Err(failed) => {
             generated.diagnostics = failed.diagnostics;
@@ -131,8 +131,16 @@ fn generate_one(project: Option<&Project>, job: &ApiJob, strict: bool, force: bo
 
 /// Generates a job in memory and reports its diagnostics; `Err` (nothing to write) on errors, or
 /// on warnings when `strict`.
-pub fn run(job: &ApiJob, strict: bool, ui: &Ui) -> Result<mcpgen::Output, Box<mcpgen::Output>> {
-    let output = project::generate_job(job);
+pub fn run(
+    project: Option<&Project>,
+    job: &ApiJob,
+    strict: bool,
+    ui: &Ui,
+) -> Result<mcpgen::Output, Box<mcpgen::Output>> {
+    let mut output = project::generate_job(job);
+    if let Some(project) = project {
+        project::locate_in_config(&mut output, &project.config);
+    }
     let fetched = job.specs.iter().filter_map(|spec| match spec {
         SpecSource::Fetched { url, text } => Some((url.as_str(), text.clone())),
         _ => None,
@@ -184,7 +192,7 @@ pub fn check(project: &Project, jobs: &[ApiJob], strict: bool, ui: &Ui) -> Exit 
             drifts.push(drift);
             continue;
         }
-        let mut output = match run(job, strict, ui) {
+        let mut output = match run(Some(project), job, strict, ui) {
             Ok(output) => output,
             Err(failed) => {
                 drift.diagnostics = failed.diagnostics;

@@ -278,7 +278,9 @@ fn run(command: Command, ui: &Ui) -> Result<Exit, String> {
         }
         Command::Inspect { spec, name, project, strict, fetch, .. } => {
             let job = inspect_job(&spec, name, &project.config, fetch)?;
-            inspect::inspect(&job, &project::generate_job(&job), strict, ui)
+            let mut output = project::generate_job(&job);
+            project::locate_in_config(&mut output, &project.config);
+            inspect::inspect(&job, &output, strict, ui)
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mcpgen", &mut std::io::stdout());

@@ -6,13 +6,15 @@ use std::path::{Path, PathBuf};
 use mcpgen::diag::Diagnostic;
 use mcpgen::lock::{self, Lockfile};
 use mcpgen::manifest;
-use mcpgen::settings::{ApiJob, ProjectConfig, SpecSource};
+use mcpgen::settings::{ApiJob, CONFIG_FILE, ProjectConfig, SpecSource};
 use mcpgen::{Output, load};
 
 use crate::fetch::{Fetched, Fetcher};
 
 /// `mcpgen.toml` read, and the lock beside it.
 pub struct Project {
+    /// The project file.
+    pub config: PathBuf,
     /// The folder of `mcpgen.toml`: paths in it are relative to this.
     pub root: PathBuf,
     /// Its APIs, ready to generate.
@@ -45,7 +47,7 @@ impl Project {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Lockfile::default(),
             Err(error) => return Err(format!("cannot read {}: {error}", lock_path.display())),
         };
-        Ok(Self { jobs: project.jobs(&root), root, lock })
+        Ok(Self { config: config.to_path_buf(), jobs: project.jobs(&root), root, lock })
     }
 
     /// The APIs named, in the project's order; every API when none is named.
@@ -81,6 +83,16 @@ impl Project {
             }
         }
         (errors, warnings)
+    }
+}
+
+/// Gives the diagnostics located by a key of the project file (`apis.x.profiles.y.include[1]`) that
+/// file's path and the line and column of the key.
+pub fn locate_in_config(output: &mut Output, config: &Path) {
+    let text = std::fs::read_to_string(config).unwrap_or_default();
+    for diagnostic in output.diagnostics.iter_mut().filter(|d| d.file == CONFIG_FILE && d.position.is_none()) {
+        diagnostic.file = config.display().to_string();
+        diagnostic.position = mcpgen::config_location::locate(&text, &diagnostic.pointer);
     }
 }
 
