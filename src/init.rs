@@ -52,7 +52,19 @@ pub fn api_table(spec: &str, api: &Api) -> String {
 /// versions and the like; `fallback` when nothing is left.
 pub fn name_from_title(title: &str, fallback: &str) -> String {
     const NOISE: [&str; 8] = ["api", "apis", "openapi", "rest", "the", "spec", "specification", "service"];
-    let snake = heck::ToSnakeCase::to_snake_case(title);
+    // A domain in a title is one word: `Cal.com` is `calcom`.
+    let chars: Vec<char> = title.chars().collect();
+    let joined: String = chars
+        .iter()
+        .enumerate()
+        .filter(|(at, c)| {
+            **c != '.'
+                || !(chars.get(at.wrapping_sub(1)).is_some_and(|c| c.is_alphabetic())
+                    && chars.get(at + 1).is_some_and(|c| c.is_alphabetic()))
+        })
+        .map(|(_, c)| *c)
+        .collect();
+    let snake = heck::ToSnakeCase::to_snake_case(joined.as_str());
     let words: Vec<&str> = snake
         .split('_')
         .filter(|word| !word.is_empty() && word.is_ascii() && !NOISE.contains(word))
@@ -132,7 +144,8 @@ mod tests {
 
     #[test]
     fn names_come_from_the_title_without_noise() {
-        assert_eq!(name_from_title("Cal.com API v2", "x"), "cal_com");
+        assert_eq!(name_from_title("Cal.com API v2", "x"), "calcom");
+        assert_eq!(name_from_title("Booking.com Connectivity", "x"), "bookingcom_connectivity");
         assert_eq!(name_from_title("Cliniko REST API", "x"), "cliniko");
         assert_eq!(name_from_title("OPERA Cloud Reservation API 26.1", "x"), "opera_cloud_reservation");
         assert_eq!(name_from_title("API", "petstore"), "petstore");
