@@ -53,6 +53,17 @@ struct ProjectFile {
     config: PathBuf,
 }
 
+/// How strict a run is, and how it prints what it found.
+#[derive(clap::Args, Clone, Copy)]
+struct Report {
+    /// Treat warnings as errors.
+    #[arg(long)]
+    strict: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
 /// Settings shared by the commands that fetch specs.
 #[derive(clap::Args, Clone, Copy)]
 struct FetchArgs {
@@ -100,18 +111,14 @@ enum Command {
         /// API name for --spec (default: the spec's file stem).
         #[arg(long, requires = "spec")]
         name: Option<String>,
-        /// Treat warnings as errors.
-        #[arg(long)]
-        strict: bool,
+        #[command(flatten)]
+        report: Report,
         /// Overwrite generated files edited by hand, and remove them when no longer generated.
         #[arg(long)]
         force: bool,
         /// Regenerate whenever a spec or the project file changes, until interrupted.
         #[arg(long, conflicts_with = "format")]
         watch: bool,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
         #[command(flatten)]
         fetch: FetchArgs,
     },
@@ -119,12 +126,8 @@ enum Command {
     Check {
         #[command(flatten)]
         project: ProjectFile,
-        /// Treat warnings as errors.
-        #[arg(long)]
-        strict: bool,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        report: Report,
     },
     /// Fetch the specs APIs take from URLs, show what changed in their tools, record them in
     /// mcpgen.lock and regenerate. A failed fetch changes nothing.
@@ -176,12 +179,8 @@ enum Command {
         name: Option<String>,
         #[command(flatten)]
         project: ProjectFile,
-        /// Treat warnings as errors.
-        #[arg(long)]
-        strict: bool,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        report: Report,
         #[command(flatten)]
         fetch: FetchArgs,
     },
@@ -216,10 +215,10 @@ impl From<Exit> for ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let format = match &cli.command {
-        Command::Generate { format, .. }
-        | Command::Check { format, .. }
-        | Command::Diff { format, .. }
-        | Command::Inspect { format, .. } => *format,
+        Command::Generate { report, .. } | Command::Check { report, .. } | Command::Inspect { report, .. } => {
+            report.format
+        }
+        Command::Diff { format, .. } => *format,
         _ => Format::Human,
     };
     let ui = Ui::new(cli.color, cli.quiet, cli.verbose, format);
@@ -237,23 +236,24 @@ fn run(command: Command, ui: &Ui) -> Result<Exit, String> {
         Command::Init { spec, name, project, fetch } => {
             init::init(&project.config, spec.as_deref(), name, &|| fetch.fetcher(), ui)
         }
-        Command::Generate { spec, out: Some(out), name, strict, force, watch, fetch, .. } if !spec.is_empty() => {
+        Command::Generate { spec, out: Some(out), name, report, force, watch, fetch, .. } if !spec.is_empty() => {
+            let strict = report.strict;
             let job = command_line_job(&spec, out, name, fetch)?;
             if watch {
                 return Ok(watch::watch(&watch::Target::Job(Box::new(job)), strict, force, ui));
             }
             generate::generate(None, &[job], strict, force, ui)
         }
-        Command::Generate { project, strict, force, watch: true, .. } => {
-            watch::watch(&watch::Target::Project(project.config), strict, force, ui)
+        Command::Generate { project, report, force, watch: true, .. } => {
+            watch::watch(&watch::Target::Project(project.config), report.strict, force, ui)
         }
-        Command::Generate { project, strict, force, .. } => {
+        Command::Generate { project, report, force, .. } => {
             let project = Project::load(&project.config)?;
-            generate::generate(Some(&project), &project.jobs, strict, force, ui)
+            generate::generate(Some(&project), &project.jobs, report.strict, force, ui)
         }
-        Command::Check { project, strict, .. } => {
+        Command::Check { project, report } => {
             let project = Project::load(&project.config)?;
-            generate::check(&project, &project.jobs, strict, ui)
+            generate::check(&project, &project.jobs, report.strict, ui)
         }
         Command::Update { apis, project, strict, force, fetch } => {
             let mut project = Project::load(&project.config)?;
@@ -276,11 +276,11 @@ fn run(command: Command, ui: &Ui) -> Result<Exit, String> {
                 Err(exit) => exit,
             }
         }
-        Command::Inspect { spec, name, project, strict, fetch, .. } => {
+        Command::Inspect { spec, name, project, report, fetch } => {
             let job = inspect_job(&spec, name, &project.config, fetch)?;
             let mut output = project::generate_job(&job);
             project::locate_in_config(&mut output, &project.config);
-            inspect::inspect(&job, &output, strict, ui)
+            inspect::inspect(&job, &output, report.strict, ui)
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mcpgen", &mut std::io::stdout());
