@@ -192,6 +192,7 @@ fn server_command(binary: &str, base_url: &str) -> Command {
         .env("CLINIC_TOKEN", "bench")
         .env("CLINIC_RATE_LIMIT_RPS", "1000000")
         .env("CLINIC_RATE_LIMIT_BURST", "1000000")
+        .env("MCP_CLIENT_RATE_LIMIT_RPS", "0")
         .env("RUST_LOG", "warn")
         .stderr(Stdio::null());
     command
@@ -449,18 +450,19 @@ fn measure_http(binary: &str, base_url: &str, calls: u64) -> Run {
     let cpu_before = cpu_time(pid);
     let started = Instant::now();
     let per_connection = calls / IN_FLIGHT as u64;
-    let workers: Vec<_> = (0..IN_FLIGHT)
-        .map(|_| {
+    let workers: Vec<_> = (0..IN_FLIGHT as u64)
+        .map(|worker| {
             let (address, session) = (server.address.clone(), session.clone());
             std::thread::spawn(move || {
                 let mut connection = Connection::open(&address).expect("connect");
-                (0..per_connection)
-                    .map(|id| {
-                        let sent = Instant::now();
-                        check_result(&message_of(&connection.post(&call(id).to_string(), Some(&session)).1));
-                        sent.elapsed()
-                    })
-                    .collect::<Vec<_>>()
+                // Request IDs are unique in the session: a repeated one in flight is another call's.
+                let ids = (0..per_connection).map(|n| 1_000_000 + worker * per_connection + n);
+                ids.map(|id| {
+                    let sent = Instant::now();
+                    check_result(&message_of(&connection.post(&call(id).to_string(), Some(&session)).1));
+                    sent.elapsed()
+                })
+                .collect::<Vec<_>>()
             })
         })
         .collect();
