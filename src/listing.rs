@@ -14,24 +14,30 @@ pub const AUTO_MAX_TOOLS: usize = 50;
 /// The most `tools/list` bytes `MCP_TOOLS_MODE=auto` lists whole by default (`MCP_TOOLS_MAX_BYTES`).
 pub const AUTO_MAX_BYTES: usize = 30_000;
 
-/// The `tools/list` entry of `tool` under `name`, as the runtime lists it (its description uncut).
+/// The `tools/list` entry of `tool` under `name`, as the runtime lists it (its description uncut):
+/// no title that repeats the description, and no hint at its protocol default.
 pub fn entry(tool: &Tool, name: &str) -> Value {
     let mut annotations = serde_json::Map::new();
-    if let Some(title) = &tool.title {
-        annotations.insert("title".into(), json!(title));
+    if tool.annotations.read_only {
+        annotations.insert("readOnlyHint".into(), json!(true));
+    } else {
+        if !tool.annotations.destructive {
+            annotations.insert("destructiveHint".into(), json!(false));
+        }
+        if tool.annotations.idempotent {
+            annotations.insert("idempotentHint".into(), json!(true));
+        }
     }
-    annotations.insert("readOnlyHint".into(), json!(tool.annotations.read_only));
-    annotations.insert("destructiveHint".into(), json!(tool.annotations.destructive));
-    annotations.insert("idempotentHint".into(), json!(tool.annotations.idempotent));
-    annotations.insert("openWorldHint".into(), json!(true));
     let mut entry = serde_json::Map::new();
     entry.insert("name".into(), json!(name));
-    if let Some(title) = &tool.title {
+    if let Some(title) = tool.title.as_ref().filter(|title| **title != tool.description) {
         entry.insert("title".into(), json!(title));
     }
     entry.insert("description".into(), json!(tool.description));
     entry.insert("inputSchema".into(), tool.input_schema.clone());
-    entry.insert("annotations".into(), Value::Object(annotations));
+    if !annotations.is_empty() {
+        entry.insert("annotations".into(), Value::Object(annotations));
+    }
     Value::Object(entry)
 }
 

@@ -54,16 +54,15 @@ fn hint(map: &Map<String, Value>) -> Option<String> {
     if map.contains_key("x-id") {
         return Some(format!("String ID of digits, e.g. \"{EXAMPLE_ID}\"."));
     }
+    // The format already names the syntax: a hint gives an example and what the server does.
     let text = match map.get("format").and_then(Value::as_str)? {
-        "date-time" => {
-            "UTC date-time (RFC 3339), e.g. \"2025-09-05T10:00:00Z\"; a time with an offset such as +10:00 is converted to UTC."
-        }
-        "date" => "Date as YYYY-MM-DD, e.g. \"2025-09-05\".",
-        "time" => "Time as HH:MM:SS, e.g. \"14:30:00\".",
-        "email" => "E-mail address, e.g. \"name@example.com\".",
-        "uuid" => "UUID, e.g. \"123e4567-e89b-12d3-a456-426614174000\".",
-        "uri" => "Absolute URI, e.g. \"https://example.com/\".",
-        "decimal" => "Decimal number as a string, e.g. \"12.50\".",
+        "date-time" => "In UTC, e.g. \"2025-09-05T10:00:00Z\"; an offset such as +10:00 is converted.",
+        "date" => "YYYY-MM-DD, e.g. \"2025-09-05\".",
+        "time" => "HH:MM:SS, e.g. \"14:30:00\".",
+        "email" => "E.g. \"name@example.com\".",
+        "uuid" => "E.g. \"123e4567-e89b-12d3-a456-426614174000\".",
+        "uri" => "Absolute, e.g. \"https://example.com/\".",
+        "decimal" => "A decimal number as a string, e.g. \"12.50\".",
         _ => return None,
     };
     Some(text.to_string())
@@ -175,7 +174,7 @@ mod tests {
             "ids": {"type": "array", "items": {"type": "string", "x-id": "string"}}
         }});
         add_hints(&mut schema);
-        assert!(schema["properties"]["starts_at"]["description"].as_str().unwrap().starts_with("Start. UTC date-time"));
+        assert!(schema["properties"]["starts_at"]["description"].as_str().unwrap().starts_with("Start. In UTC, e.g."));
         assert!(schema["properties"]["ids"]["items"]["description"].as_str().unwrap().contains(EXAMPLE_ID));
     }
 }

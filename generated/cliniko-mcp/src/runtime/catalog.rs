@@ -374,15 +374,26 @@ pub fn listed_tool(spec: &ToolSpec, description: &str, schema: Value) -> Result<
     let Value::Object(schema) = schema else {
         return Err(format!("tool `{}` has an input schema that is not an object", spec.name));
     };
-    let mut annotations = ToolAnnotations::new()
-        .read_only(spec.read_only)
-        .destructive(spec.destructive)
-        .idempotent(spec.idempotent)
-        .open_world(true);
-    annotations.title = spec.title.map(str::to_string);
-    let mut tool = Tool::new(spec.name, description.to_string(), Arc::new(schema)).with_annotations(annotations);
-    if let Some(title) = spec.title {
+    let mut tool = Tool::new(spec.name, description.to_string(), Arc::new(schema));
+    // A title that repeats the description tells a client nothing more.
+    if let Some(title) = spec.title.filter(|title| *title != description) {
         tool = tool.with_title(title);
+    }
+    // Hints at their protocol defaults (not read-only, destructive, not idempotent, open world)
+    // are left out; the destructive and idempotent hints mean something only for a tool that writes.
+    let mut annotations = ToolAnnotations::new();
+    if spec.read_only {
+        annotations = annotations.read_only(true);
+    } else {
+        if !spec.destructive {
+            annotations = annotations.destructive(false);
+        }
+        if spec.idempotent {
+            annotations = annotations.idempotent(true);
+        }
+    }
+    if annotations != ToolAnnotations::new() {
+        tool = tool.with_annotations(annotations);
     }
     Ok(tool)
 }
