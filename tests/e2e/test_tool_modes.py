@@ -123,11 +123,13 @@ async def test_discovery_searches_describes_and_calls_like_the_tool_itself(upstr
 async def test_auto_switches_to_discovery_past_the_tool_or_byte_budget(upstream):
     async with Client(server(upstream), mode="legacy") as client:
         tools, _ = await all_pages(client)
-        assert len(tools) == 30, "30 tools in 27 KB stay within the default budget"
+        assert len(tools) == 30, "30 tools in 24 KB stay within the default budget"
     async with Client(server(upstream, MCP_TOOLS_MAX="10"), mode="legacy") as client:
         assert {tool.name for tool in (await client.list_tools()).tools} == DISCOVERY
     async with Client(server(upstream, crate="opera-mcp"), mode="legacy") as client:
-        assert {tool.name for tool in (await client.list_tools()).tools} == DISCOVERY, "26 tools in over 30 KB"
+        assert len((await client.list_tools()).tools) == 26, "26 tools in 29 KB stay within the default budget"
+    async with Client(server(upstream, crate="opera-mcp", MCP_TOOLS_MAX_BYTES="20000"), mode="legacy") as client:
+        assert {tool.name for tool in (await client.list_tools()).tools} == DISCOVERY, "26 tools in over 20 KB"
     async with Client(server(upstream, MCP_PROFILE="voice", MCP_TOOLS_MAX="4"), mode="legacy") as client:
         assert {tool.name for tool in (await client.list_tools()).tools} == DISCOVERY
         found = await client.call_tool("search_tools", {"query": "book an appointment", "limit": 50})
