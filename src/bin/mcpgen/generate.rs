@@ -98,8 +98,9 @@ fn generate_one(project: Option<&Project>, job: &ApiJob, strict: bool, force: bo
             return generated;
         }
     };
-    let changes = recorded.as_ref().map(|old| diff::diff(old, &Surface::of(&output.api)));
-    add_changelog(&job.out, &mut output, recorded.as_ref());
+    let surface = Surface::of(&output.api);
+    let changes = recorded.as_ref().map(|old| diff::diff(old, &surface));
+    add_changelog(&job.out, &mut output, recorded.as_ref(), &surface);
     let plan = match write::write_output(&job.out, &output, force, ui) {
         Ok(plan) => plan,
         Err(message) => {
@@ -237,7 +238,7 @@ fn compare(
 ) -> Result<(Vec<String>, Vec<String>), String> {
     let recorded_manifest = write::read_manifest(out)?;
     let recorded_surface = read_surface(out)?;
-    add_changelog(out, output, recorded_surface.as_ref());
+    add_changelog(out, output, recorded_surface.as_ref(), &Surface::of(&output.api));
     let mut files = output.files.clone();
     files.insert(manifest::FILE_NAME.to_string(), Manifest::of(&output.files).render());
     let mut changed = Vec::new();

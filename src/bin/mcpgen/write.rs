@@ -10,10 +10,10 @@ use mcpgen::{Output, changelog};
 use crate::ui::Ui;
 
 /// Adds the crate's `CHANGELOG.md` to `output`: the file in `out` with an entry for what changed
-/// since `recorded`, the surface the folder recorded.
-pub fn add_changelog(out: &Path, output: &mut Output, recorded: Option<&Surface>) {
+/// from `recorded`, the surface the folder recorded, to `surface`, the output's.
+pub fn add_changelog(out: &Path, output: &mut Output, recorded: Option<&Surface>, surface: &Surface) {
     let previous = std::fs::read_to_string(out.join(changelog::FILE_NAME)).ok();
-    let text = changelog::updated(previous.as_deref(), recorded, &Surface::of(&output.api));
+    let text = changelog::updated(previous.as_deref(), recorded, surface);
     output.files.insert(changelog::FILE_NAME.to_string(), text);
 }
 
