@@ -8,9 +8,9 @@ use mcpgen::settings::{ApiJob, Settings, SpecSource};
 use mcpgen::surface::Surface;
 
 use crate::Exit;
-use crate::fetch::{Fetched, Fetcher};
+use crate::fetch::Fetcher;
 use crate::generate::print_json;
-use crate::project::{self, load_spec};
+use crate::project::{self, load_source, load_spec, spec_source};
 use crate::ui::Ui;
 use crate::write::read_surface;
 
@@ -55,18 +55,13 @@ pub fn api(
     })?;
     let mut documents = Vec::new();
     for source in &job.specs {
-        let document = match source {
-            SpecSource::Url { url, stored } if !offline => {
-                let fetched =
-                    fetcher().and_then(|fetcher| fetcher.fetch(url, None)).map_err(|message| fail(ui, &message))?;
-                let Fetched::Document { bytes, .. } = fetched else {
-                    return Err(fail(ui, &format!("{url} answered 304 Not Modified to a plain request")));
-                };
-                mcpgen::load::load_text(&stored.display().to_string(), &String::from_utf8_lossy(&bytes), Some(stored))
+        let source = match source {
+            SpecSource::Url { url, .. } if !offline => {
+                spec_source(url, fetcher).map_err(|message| fail(ui, &message))?
             }
-            source => mcpgen::load::load_file(source.path()),
+            source => source.clone(),
         };
-        documents.push(document);
+        documents.push(load_source(&source));
     }
     let now = surface(&documents, &job.settings, ui)?;
     Ok(diff::diff(&recorded, &now))

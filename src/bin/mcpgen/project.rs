@@ -98,15 +98,16 @@ pub fn locate_in_config(output: &mut Output, config: &Path) {
 
 /// Generates `job` in memory from its files and the copies of its fetched specs.
 pub fn generate_job(job: &ApiJob) -> Output {
-    let documents: Vec<_> = job
-        .specs
-        .iter()
-        .map(|spec| match spec {
-            SpecSource::Fetched { url, text } => load::load_text(url, text, None),
-            spec => load::load_file(spec.path()),
-        })
-        .collect();
+    let documents: Vec<_> = job.specs.iter().map(load_source).collect();
     mcpgen::generate_merged(&documents, &job.settings)
+}
+
+/// Loads one spec: its file (for a locked URL, the copy kept), or the text fetched for this run.
+pub fn load_source(source: &SpecSource) -> load::Document {
+    match source {
+        SpecSource::Fetched { url, text } => load::load_text(url, text, None),
+        source => load::load_file(source.path()),
+    }
 }
 
 /// A spec given on the command line: a file, or a URL fetched now.
@@ -124,10 +125,7 @@ pub fn spec_source(spec: &str, fetcher: impl FnOnce() -> Result<Fetcher, String>
 
 /// Loads a spec given on the command line: a file, or a URL fetched now.
 pub fn load_spec(spec: &str, fetcher: impl FnOnce() -> Result<Fetcher, String>) -> Result<load::Document, String> {
-    Ok(match spec_source(spec, fetcher)? {
-        SpecSource::Fetched { url, text } => load::load_text(&url, &text, None),
-        source => load::load_file(source.path()),
-    })
+    Ok(load_source(&spec_source(spec, fetcher)?))
 }
 
 /// How many diagnostics are errors and how many warnings.
