@@ -261,39 +261,38 @@ fn measure_stdio(binary: &str, base_url: &str, calls: u64) -> Run {
         check_result(&server.answer());
     }
 
-    let cpu_before = cpu_time(pid);
-    let started = Instant::now();
-    let mut latencies = Vec::with_capacity(calls as usize);
-    for id in 0..calls {
-        let sent = Instant::now();
-        server.send(&call(id).to_string());
-        check_result(&server.answer());
-        latencies.push(sent.elapsed());
-    }
-    let sequential = Summary::of(&latencies, Some(cpu_time(pid) - cpu_before), started.elapsed(), calls);
-
-    let cpu_before = cpu_time(pid);
-    let started = Instant::now();
-    let mut sent_at = std::collections::BTreeMap::new();
-    let mut latencies = Vec::with_capacity(calls as usize);
-    let mut next = 0;
-    while next < IN_FLIGHT as u64 && next < calls {
-        sent_at.insert(next, Instant::now());
-        server.send(&call(next).to_string());
-        next += 1;
-    }
-    while !sent_at.is_empty() {
-        let answer: Value = serde_json::from_str(&server.answer()).expect("JSON");
-        check_result(&answer.to_string());
-        let id = answer["id"].as_u64().expect("id");
-        latencies.push(sent_at.remove(&id).expect("sent").elapsed());
-        if next < calls {
+    let sequential = measured(pid, || {
+        (0..calls)
+            .map(|id| {
+                let sent = Instant::now();
+                server.send(&call(id).to_string());
+                check_result(&server.answer());
+                sent.elapsed()
+            })
+            .collect()
+    });
+    let concurrent = measured(pid, || {
+        let mut sent_at = std::collections::BTreeMap::new();
+        let mut latencies = Vec::with_capacity(calls as usize);
+        let mut next = 0;
+        while next < IN_FLIGHT as u64 && next < calls {
             sent_at.insert(next, Instant::now());
             server.send(&call(next).to_string());
             next += 1;
         }
-    }
-    let concurrent = Summary::of(&latencies, Some(cpu_time(pid) - cpu_before), started.elapsed(), calls);
+        while !sent_at.is_empty() {
+            let answer: Value = serde_json::from_str(&server.answer()).expect("JSON");
+            check_result(&answer.to_string());
+            let id = answer["id"].as_u64().expect("id");
+            latencies.push(sent_at.remove(&id).expect("sent").elapsed());
+            if next < calls {
+                sent_at.insert(next, Instant::now());
+                server.send(&call(next).to_string());
+                next += 1;
+            }
+        }
+        latencies
+    });
     Run {
         startup,
         tools_list_bytes,
@@ -436,39 +435,35 @@ fn measure_http(binary: &str, base_url: &str, calls: u64) -> Run {
         check_result(&message_of(&connection.post(&call(id).to_string(), Some(&session)).1));
     }
 
-    let cpu_before = cpu_time(pid);
-    let started = Instant::now();
-    let latencies: Vec<Duration> = (0..calls)
-        .map(|id| {
-            let sent = Instant::now();
-            check_result(&message_of(&connection.post(&call(id).to_string(), Some(&session)).1));
-            sent.elapsed()
-        })
-        .collect();
-    let sequential = Summary::of(&latencies, Some(cpu_time(pid) - cpu_before), started.elapsed(), calls);
-
-    let cpu_before = cpu_time(pid);
-    let started = Instant::now();
-    let per_connection = calls / IN_FLIGHT as u64;
-    let workers: Vec<_> = (0..IN_FLIGHT as u64)
-        .map(|worker| {
-            let (address, session) = (server.address.clone(), session.clone());
-            std::thread::spawn(move || {
-                let mut connection = Connection::open(&address).expect("connect");
-                // Request IDs are unique in the session: a repeated one in flight is another call's.
-                let ids = (0..per_connection).map(|n| 1_000_000 + worker * per_connection + n);
-                ids.map(|id| {
-                    let sent = Instant::now();
-                    check_result(&message_of(&connection.post(&call(id).to_string(), Some(&session)).1));
-                    sent.elapsed()
-                })
-                .collect::<Vec<_>>()
+    let sequential = measured(pid, || {
+        (0..calls)
+            .map(|id| {
+                let sent = Instant::now();
+                check_result(&message_of(&connection.post(&call(id).to_string(), Some(&session)).1));
+                sent.elapsed()
             })
-        })
-        .collect();
-    let latencies: Vec<Duration> = workers.into_iter().flat_map(|worker| worker.join().expect("worker")).collect();
-    let done = per_connection * IN_FLIGHT as u64;
-    let concurrent = Summary::of(&latencies, Some(cpu_time(pid) - cpu_before), started.elapsed(), done);
+            .collect()
+    });
+    let per_connection = calls / IN_FLIGHT as u64;
+    let concurrent = measured(pid, || {
+        let workers: Vec<_> = (0..IN_FLIGHT as u64)
+            .map(|worker| {
+                let (address, session) = (server.address.clone(), session.clone());
+                std::thread::spawn(move || {
+                    let mut connection = Connection::open(&address).expect("connect");
+                    // Request IDs are unique in the session: a repeated one in flight is another call's.
+                    let ids = (0..per_connection).map(|n| 1_000_000 + worker * per_connection + n);
+                    ids.map(|id| {
+                        let sent = Instant::now();
+                        check_result(&message_of(&connection.post(&call(id).to_string(), Some(&session)).1));
+                        sent.elapsed()
+                    })
+                    .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|worker| worker.join().expect("worker")).collect()
+    });
     Run {
         startup,
         tools_list_bytes,
@@ -477,6 +472,14 @@ fn measure_http(binary: &str, base_url: &str, calls: u64) -> Run {
         sequential,
         concurrent,
     }
+}
+
+/// Runs `calls` (which returns each call's latency) and sums it up with the server's CPU time meanwhile.
+fn measured(pid: u32, calls: impl FnOnce() -> Vec<Duration>) -> Summary {
+    let (cpu_before, started) = (cpu_time(pid), Instant::now());
+    let latencies = calls();
+    let (wall, cpu) = (started.elapsed(), cpu_time(pid) - cpu_before);
+    Summary::of(&latencies, Some(cpu), wall, latencies.len() as u64)
 }
 
 /// Fails loudly when a call did not succeed: a benchmark of errors measures nothing.
