@@ -17,7 +17,7 @@ use crate::ui::Ui;
 use crate::write::{self, add_changelog, read_surface};
 
 /// What generating one API did, as `--format json` reports it.
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 pub struct Generated {
     /// The API.
     pub name: String,
@@ -62,18 +62,7 @@ pub fn generate(project: Option<&Project>, jobs: &[ApiJob], strict: bool, force:
 
 fn generate_one(project: Option<&Project>, job: &ApiJob, strict: bool, force: bool, ui: &Ui) -> Generated {
     let name = job.settings.name.clone();
-    let mut generated = Generated {
-        name: name.clone(),
-        out: job.out.clone(),
-        ok: false,
-        tools: 0,
-        skipped: BTreeMap::new(),
-        written: Vec::new(),
-        removed: Vec::new(),
-        kept: Vec::new(),
-        changes: None,
-        diagnostics: Vec::new(),
-    };
+    let mut generated = Generated { name: name.clone(), out: job.out.clone(), ..Generated::default() };
     if let Some(project) = project {
         let (errors, warnings) = project.check_copies(job);
         warnings.iter().for_each(|warning| ui.warn(warning));
@@ -161,7 +150,7 @@ pub fn run(
 }
 
 /// How one API's crate differs from what its specs produce.
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 struct Drift {
     name: String,
     out: PathBuf,
@@ -181,14 +170,7 @@ pub fn check(project: &Project, jobs: &[ApiJob], strict: bool, ui: &Ui) -> Exit 
         let (errors, warnings) = project.check_copies(job);
         warnings.iter().for_each(|warning| ui.warn(warning));
         errors.iter().for_each(|error| ui.error(error));
-        let mut drift = Drift {
-            name: job.settings.name.clone(),
-            out: job.out.clone(),
-            ok: false,
-            changed: Vec::new(),
-            stale: Vec::new(),
-            diagnostics: Vec::new(),
-        };
+        let mut drift = Drift { name: job.settings.name.clone(), out: job.out.clone(), ..Drift::default() };
         if !errors.is_empty() {
             drifts.push(drift);
             continue;
