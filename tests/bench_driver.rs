@@ -20,15 +20,21 @@ fn the_driver_measures_both_transports() {
     let report = Command::new(env!("CARGO"))
         .args(["run", "--quiet", "--locked", "--example", "bench-driver", "--"])
         .arg(&server)
-        .arg("64")
+        .args(["64", "640"])
         .current_dir(common::root())
         .output()
         .expect("the driver runs");
     let text = String::from_utf8_lossy(&report.stdout);
     assert!(report.status.success(), "{text}\n{}", String::from_utf8_lossy(&report.stderr));
-    for row in
-        ["| stdio |", "| HTTP |", "| direct upstream call |", "| stdio, 16 in flight |", "| HTTP, 16 in flight |"]
-    {
+    for row in [
+        "| stdio |",
+        "| HTTP |",
+        "| direct upstream call |",
+        "| stdio, 16 in flight |",
+        "| HTTP, 16 in flight |",
+        "## Resident memory over 640 more calls",
+        "| after 64 calls | after 640 calls |",
+    ] {
         assert!(text.contains(row), "{row} missing:\n{text}");
     }
     // tools/list of the seven clinic tools, measured as the client receives it.

@@ -3,12 +3,13 @@
 //! the server's), over stdio and over Streamable HTTP, one call at a time and with 16 in flight.
 //!
 //! `scripts/bench` generates and builds the server and runs this; alone:
-//! `cargo run --release --example bench-driver -- SERVER_BINARY [CALLS]`.
+//! `cargo run --release --example bench-driver -- SERVER_BINARY [CALLS] [SOAK_CALLS]`.
 //!
 //! Reported per transport: the server's CPU time per call (its own utime + stime from /proc),
 //! latency percentiles (and those of the same request sent straight to the upstream), calls per
 //! second, resident memory after start and at its peak, start-up to an answered `initialize`, and
-//! the size of `tools/list`.
+//! the size of `tools/list`; with `SOAK_CALLS`, resident memory sampled over that many more calls
+//! per transport, 16 in flight, to show whether it stays flat.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -34,15 +35,17 @@ const IN_FLIGHT: usize = 16;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let binary = args.next().expect("usage: bench-driver SERVER_BINARY [CALLS]");
+    let binary = args.next().expect("usage: bench-driver SERVER_BINARY [CALLS] [SOAK_CALLS]");
     let calls: u64 = args.next().and_then(|calls| calls.parse().ok()).unwrap_or(5000);
+    let soak: u64 = args.next().and_then(|calls| calls.parse().ok()).unwrap_or(0);
     let upstream = start_upstream();
     let base_url = format!("http://{upstream}");
     let direct = direct_latencies(&upstream, calls.min(5000));
     let mut rows = Vec::new();
     rows.push(("direct upstream call".to_string(), Summary::of(&direct, None, Duration::ZERO, calls.min(5000))));
-    let stdio = measure_stdio(&binary, &base_url, calls);
-    let http = measure_http(&binary, &base_url, calls);
+    let stdio = measure_stdio(&binary, &base_url, calls, soak);
+    let http = measure_http(&binary, &base_url, calls, soak);
+    let soak_table = soak_table(soak, [("stdio", &stdio), ("HTTP", &http)]);
     println!("## Server benchmark ({calls} calls per run, {IN_FLIGHT} in flight in the concurrent runs)\n");
     println!("| transport | start-up to initialize | tools/list bytes | RSS after start | peak RSS |");
     println!("|---|---:|---:|---:|---:|");
@@ -72,6 +75,31 @@ fn main() {
             summary.calls_per_second
         );
     }
+    print!("{soak_table}");
+}
+
+/// Resident memory over the soak runs: after start, after the first tenth of the calls, at the end.
+fn soak_table(soak: u64, runs: [(&str, &Run); 2]) -> String {
+    if soak == 0 {
+        return String::new();
+    }
+    let mb = |kb: u64| format!("{:.1} MB", kb as f64 / 1024.0);
+    let mut table = format!("\n## Resident memory over {soak} more calls per transport, {IN_FLIGHT} in flight\n\n");
+    table +=
+        &format!("| transport | after start | after {} calls | after {soak} calls | peak |\n", soak / SOAK_SAMPLES);
+    table += "|---|---:|---:|---:|---:|\n";
+    for (name, run) in runs {
+        let first = run.soak_rss_kb.first().copied().unwrap_or(0);
+        let last = run.soak_rss_kb.last().copied().unwrap_or(0);
+        table += &format!(
+            "| {name} | {} | {} | {} | {} |\n",
+            mb(run.rss_after_start_kb),
+            mb(first),
+            mb(last),
+            mb(run.peak_rss_kb)
+        );
+    }
+    table
 }
 
 fn ms(duration: Duration) -> f64 {
@@ -116,6 +144,26 @@ struct Run {
     peak_rss_kb: u64,
     sequential: Summary,
     concurrent: Summary,
+    /// Resident memory after each tenth of the soak calls.
+    soak_rss_kb: Vec<u64>,
+}
+
+/// How many times resident memory is sampled over a soak run.
+const SOAK_SAMPLES: u64 = 10;
+
+/// First request ID of the soak calls: unique in the session, after every measured run's.
+const SOAK_FIRST_ID: u64 = 100_000_000;
+
+/// Runs `soak` calls in tenths through `run_calls` (first ID, count) and samples resident memory
+/// after each tenth.
+fn soak_rss(pid: u32, soak: u64, mut run_calls: impl FnMut(u64, u64)) -> Vec<u64> {
+    let tenth = soak / SOAK_SAMPLES;
+    (0..if tenth == 0 { 0 } else { SOAK_SAMPLES })
+        .map(|sample| {
+            run_calls(SOAK_FIRST_ID + sample * tenth, tenth);
+            proc_status(pid, "VmRSS:")
+        })
+        .collect()
 }
 
 /// A fixed-response HTTP/1.1 upstream, a thread per keep-alive connection.
@@ -242,6 +290,32 @@ impl StdioServer {
     }
 }
 
+impl StdioServer {
+    /// Calls with IDs from `first`, `IN_FLIGHT` at a time; their latencies.
+    fn in_flight(&mut self, first: u64, calls: u64) -> Vec<Duration> {
+        let mut sent_at = std::collections::BTreeMap::new();
+        let mut latencies = Vec::with_capacity(calls as usize);
+        let (mut next, end) = (first, first + calls);
+        while next < end && sent_at.len() < IN_FLIGHT {
+            sent_at.insert(next, Instant::now());
+            self.send(&call(next).to_string());
+            next += 1;
+        }
+        while !sent_at.is_empty() {
+            let answer: Value = serde_json::from_str(&self.answer()).expect("JSON");
+            check_result(&answer.to_string());
+            let id = answer["id"].as_u64().expect("id");
+            latencies.push(sent_at.remove(&id).expect("sent").elapsed());
+            if next < end {
+                sent_at.insert(next, Instant::now());
+                self.send(&call(next).to_string());
+                next += 1;
+            }
+        }
+        latencies
+    }
+}
+
 impl Drop for StdioServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -249,7 +323,7 @@ impl Drop for StdioServer {
     }
 }
 
-fn measure_stdio(binary: &str, base_url: &str, calls: u64) -> Run {
+fn measure_stdio(binary: &str, base_url: &str, calls: u64, soak: u64) -> Run {
     let startup = (0..5).map(|_| StdioServer::start(binary, base_url).1).min().unwrap_or_default();
     let (mut server, _) = StdioServer::start(binary, base_url);
     let pid = server.child.id();
@@ -271,27 +345,9 @@ fn measure_stdio(binary: &str, base_url: &str, calls: u64) -> Run {
             })
             .collect()
     });
-    let concurrent = measured(pid, || {
-        let mut sent_at = std::collections::BTreeMap::new();
-        let mut latencies = Vec::with_capacity(calls as usize);
-        let mut next = 0;
-        while next < IN_FLIGHT as u64 && next < calls {
-            sent_at.insert(next, Instant::now());
-            server.send(&call(next).to_string());
-            next += 1;
-        }
-        while !sent_at.is_empty() {
-            let answer: Value = serde_json::from_str(&server.answer()).expect("JSON");
-            check_result(&answer.to_string());
-            let id = answer["id"].as_u64().expect("id");
-            latencies.push(sent_at.remove(&id).expect("sent").elapsed());
-            if next < calls {
-                sent_at.insert(next, Instant::now());
-                server.send(&call(next).to_string());
-                next += 1;
-            }
-        }
-        latencies
+    let concurrent = measured(pid, || server.in_flight(0, calls));
+    let soak_rss_kb = soak_rss(pid, soak, |first, count| {
+        server.in_flight(first, count);
     });
     Run {
         startup,
@@ -300,6 +356,7 @@ fn measure_stdio(binary: &str, base_url: &str, calls: u64) -> Run {
         peak_rss_kb: proc_status(pid, "VmHWM:"),
         sequential,
         concurrent,
+        soak_rss_kb,
     }
 }
 
@@ -424,7 +481,7 @@ fn message_of(body: &str) -> String {
         .to_string()
 }
 
-fn measure_http(binary: &str, base_url: &str, calls: u64) -> Run {
+fn measure_http(binary: &str, base_url: &str, calls: u64, soak: u64) -> Run {
     let startup = (0..5).map(|_| HttpServer::start(binary, base_url).1).min().unwrap_or_default();
     let (server, _, session) = HttpServer::start(binary, base_url);
     let pid = server.child.id();
@@ -444,25 +501,9 @@ fn measure_http(binary: &str, base_url: &str, calls: u64) -> Run {
             })
             .collect()
     });
-    let per_connection = calls / IN_FLIGHT as u64;
-    let concurrent = measured(pid, || {
-        let workers: Vec<_> = (0..IN_FLIGHT as u64)
-            .map(|worker| {
-                let (address, session) = (server.address.clone(), session.clone());
-                std::thread::spawn(move || {
-                    let mut connection = Connection::open(&address).expect("connect");
-                    // Request IDs are unique in the session: a repeated one in flight is another call's.
-                    let ids = (0..per_connection).map(|n| 1_000_000 + worker * per_connection + n);
-                    ids.map(|id| {
-                        let sent = Instant::now();
-                        check_result(&message_of(&connection.post(&call(id).to_string(), Some(&session)).1));
-                        sent.elapsed()
-                    })
-                    .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|worker| worker.join().expect("worker")).collect()
+    let concurrent = measured(pid, || http_in_flight(&server.address, &session, 1_000_000, calls));
+    let soak_rss_kb = soak_rss(pid, soak, |first, count| {
+        http_in_flight(&server.address, &session, first, count);
     });
     Run {
         startup,
@@ -471,7 +512,31 @@ fn measure_http(binary: &str, base_url: &str, calls: u64) -> Run {
         peak_rss_kb: proc_status(pid, "VmHWM:"),
         sequential,
         concurrent,
+        soak_rss_kb,
     }
+}
+
+/// Calls with IDs from `first` on `IN_FLIGHT` connections of one session, one call at a time on
+/// each; their latencies.
+fn http_in_flight(address: &str, session: &str, first: u64, calls: u64) -> Vec<Duration> {
+    let per_connection = calls / IN_FLIGHT as u64;
+    let workers: Vec<_> = (0..IN_FLIGHT as u64)
+        .map(|worker| {
+            let (address, session) = (address.to_string(), session.to_string());
+            std::thread::spawn(move || {
+                let mut connection = Connection::open(&address).expect("connect");
+                // Request IDs are unique in the session: a repeated one in flight is another call's.
+                let ids = (0..per_connection).map(|n| first + worker * per_connection + n);
+                ids.map(|id| {
+                    let sent = Instant::now();
+                    check_result(&message_of(&connection.post(&call(id).to_string(), Some(&session)).1));
+                    sent.elapsed()
+                })
+                .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    workers.into_iter().flat_map(|worker| worker.join().expect("worker")).collect()
 }
 
 /// Runs `calls` (which returns each call's latency) and sums it up with the server's CPU time meanwhile.

@@ -1,20 +1,21 @@
 //! The MCP server: tools from the generated table, called through the upstream; health as MCP
 //! resources; prompts from the settings.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
-    Implementation, JsonObject, ListPromptsResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    Prompt, PromptArgument, PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-    Resource, ResourceContents, Role, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, GetPromptRequestParams, GetPromptResponse,
+    GetPromptResult, Implementation, JsonObject, ListPromptsResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, Prompt, PromptArgument, PromptMessage, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, Resource, ResourceContents, Role, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
-use tokio_util::task::AbortOnDropHandle;
 
 use super::catalog::{Catalog, CatalogOptions};
 use super::config::Config;
@@ -123,16 +124,12 @@ impl McpServer {
         })
     }
 
-    async fn call(
-        &self,
-        spec: &'static ToolSpec,
-        mut arguments: JsonObject,
-    ) -> (rmcp::model::CallToolResult, &'static str) {
+    async fn call(&self, spec: &'static ToolSpec, mut arguments: JsonObject) -> Called {
         let validator = match self.catalog.validator(spec.name) {
             Ok(validator) => validator,
             Err(error) => {
                 tracing::error!(tool = spec.name, error, "the tool's schema does not compile");
-                return (results::internal_error(spec), "internal_error");
+                return Called::new(results::internal_error(spec), "internal_error");
             }
         };
         for (input, var) in spec.defaults {
@@ -145,21 +142,24 @@ impl McpServer {
         let mut arguments = Value::Object(arguments);
         let violations = validator.check(&mut arguments);
         if !violations.is_empty() {
-            return (results::invalid_arguments(spec, &violations), "invalid_arguments");
+            return Called::new(results::invalid_arguments(spec, &violations), "invalid_arguments");
         }
         let Value::Object(arguments) = arguments else {
-            return (results::unusable_arguments(spec, "the arguments are not an object"), "invalid_arguments");
+            return Called::new(
+                results::unusable_arguments(spec, "the arguments are not an object"),
+                "invalid_arguments",
+            );
         };
         let mut upstream_request = match (spec.build)(arguments) {
             Ok(upstream_request) => upstream_request,
-            Err(detail) => return (results::unusable_arguments(spec, &detail), "invalid_arguments"),
+            Err(detail) => return Called::new(results::unusable_arguments(spec, &detail), "invalid_arguments"),
         };
         let unsendable = upstream_request.unsendable();
         if !unsendable.is_empty() {
-            return (results::invalid_arguments(spec, &unsendable), "invalid_arguments");
+            return Called::new(results::invalid_arguments(spec, &unsendable), "invalid_arguments");
         }
         if let Err(problems) = self.upstream.fetch_files(&mut upstream_request).await {
-            return (results::invalid_arguments(spec, &problems), "invalid_arguments");
+            return Called::new(results::invalid_arguments(spec, &problems), "invalid_arguments");
         }
         let request_id = adopt_request_id(&mut upstream_request.headers);
         let path_params = upstream_request.path_params.clone();
@@ -173,9 +173,9 @@ impl McpServer {
         match self.upstream.send(upstream_request, policy).await {
             Ok(response) => {
                 let status = response.status.as_u16();
-                tracing::info!(tool = spec.name, request_id, status, "upstream answered");
                 let outcome = if response.status.is_success() { "ok" } else { "upstream_error" };
-                (results::from_response(&call, response), outcome)
+                let result = results::from_response(&call, response);
+                Called { result, outcome, request_id: Some(request_id), status: Some(status) }
             }
             Err(error) => {
                 let outcome = if matches!(error, UpstreamError::BreakerOpen { .. } | UpstreamError::RateLimited) {
@@ -183,9 +183,40 @@ impl McpServer {
                 } else {
                     "upstream_error"
                 };
-                tracing::warn!(tool = spec.name, request_id, outcome, "no answer from the upstream");
-                (results::from_error(&call, error), outcome)
+                Called {
+                    result: results::from_error(&call, error),
+                    outcome,
+                    request_id: Some(request_id),
+                    status: None,
+                }
             }
+        }
+    }
+}
+
+/// What a tool call did: its result and, for its metrics and its log line, its outcome, the request
+/// ID sent upstream and the upstream's status.
+struct Called {
+    result: CallToolResult,
+    outcome: &'static str,
+    request_id: Option<String>,
+    status: Option<u16>,
+}
+
+impl Called {
+    /// A call answered without the upstream.
+    fn new(result: CallToolResult, outcome: &'static str) -> Self {
+        Self { result, outcome, request_id: None, status: None }
+    }
+
+    /// One log line per call; a warning when the upstream could not be reached.
+    fn log(&self, tool: &str, elapsed: Duration) {
+        let (outcome, request_id, status) = (self.outcome, self.request_id.as_deref(), self.status);
+        let elapsed_ms = elapsed.as_millis() as u64;
+        if status.is_none() && matches!(outcome, "upstream_error" | "unavailable") {
+            tracing::warn!(tool, outcome, request_id, elapsed_ms, "tool call: no answer from the upstream");
+        } else {
+            tracing::info!(tool, outcome, status, request_id, elapsed_ms, "tool call");
         }
     }
 }
@@ -277,21 +308,21 @@ impl ServerHandler for McpServer {
             },
         };
         let _in_flight = InFlight::new(&self.in_flight);
-        // The call runs as its own task: a panic in it becomes an error result instead of a call
-        // that is never answered, and dropping the handle (when the client cancels) aborts it, and
-        // with it the upstream request and any retries.
-        let server = self.clone();
-        let call = AbortOnDropHandle::new(tokio::spawn(async move { server.call(spec, arguments).await }));
-        let (result, outcome) = tokio::select! {
-            joined = call => joined.unwrap_or_else(|error| {
-                tracing::error!(tool = spec.name, panicked = error.is_panic(), "a tool call failed inside the server");
-                (results::internal_error(spec), "internal_error")
+        // A panic in the call becomes an error result instead of a call that is never answered;
+        // when the client cancels, the call is dropped, and with it the upstream request and any
+        // retries.
+        let call = AssertUnwindSafe(self.call(spec, arguments)).catch_unwind();
+        let called = tokio::select! {
+            finished = call => finished.unwrap_or_else(|_| {
+                tracing::error!(tool = spec.name, "a tool call panicked inside the server");
+                Called::new(results::internal_error(spec), "internal_error")
             }),
-            () = context.ct.cancelled() => (results::cancelled(spec), "cancelled"),
+            () = context.ct.cancelled() => Called::new(results::cancelled(spec), "cancelled"),
         };
         let elapsed = started.elapsed();
-        self.metrics.tool_call(spec.name, outcome, elapsed);
-        tracing::info!(tool = spec.name, outcome, elapsed_ms = elapsed.as_millis() as u64, "tool call");
+        self.metrics.tool_call(spec.name, called.outcome, elapsed);
+        called.log(spec.name, elapsed);
+        let result = called.result;
         Ok(result.into())
     }
 

@@ -16,29 +16,31 @@ use proc_macro2::TokenStream;
 
 use crate::ir::{Api, ToolGroup};
 
-/// The runtime crate's sources, copied into every generated crate as its `runtime` module, by path
-/// in the crate.
+/// The runtime crate, copied into every generated crate as the crate `runtime/` it depends on, by
+/// path in the generated crate. A crate of its own, it is compiled once: a changed spec rebuilds only
+/// the API's tables.
 const RUNTIME: &[(&str, &str)] = &[
-    ("src/lib.rs", include_str!("../../templates/lib.rs")),
-    ("src/runtime/mod.rs", include_str!("../../runtime/src/lib.rs")),
-    ("src/runtime/bodies.rs", include_str!("../../runtime/src/bodies.rs")),
-    ("src/runtime/catalog.rs", include_str!("../../runtime/src/catalog.rs")),
-    ("src/runtime/cli.rs", include_str!("../../runtime/src/cli.rs")),
-    ("src/runtime/config.rs", include_str!("../../runtime/src/config.rs")),
-    ("src/runtime/descriptor.rs", include_str!("../../runtime/src/descriptor.rs")),
-    ("src/runtime/discovery.rs", include_str!("../../runtime/src/discovery.rs")),
-    ("src/runtime/formats.rs", include_str!("../../runtime/src/formats.rs")),
-    ("src/runtime/http.rs", include_str!("../../runtime/src/http.rs")),
-    ("src/runtime/metrics.rs", include_str!("../../runtime/src/metrics.rs")),
-    ("src/runtime/request.rs", include_str!("../../runtime/src/request.rs")),
-    ("src/runtime/resilience.rs", include_str!("../../runtime/src/resilience.rs")),
-    ("src/runtime/results.rs", include_str!("../../runtime/src/results.rs")),
-    ("src/runtime/search.rs", include_str!("../../runtime/src/search.rs")),
-    ("src/runtime/server.rs", include_str!("../../runtime/src/server.rs")),
-    ("src/runtime/sessions.rs", include_str!("../../runtime/src/sessions.rs")),
-    ("src/runtime/shared.rs", include_str!("../../runtime/src/shared.rs")),
-    ("src/runtime/upstream.rs", include_str!("../../runtime/src/upstream.rs")),
-    ("src/runtime/validate.rs", include_str!("../../runtime/src/validate.rs")),
+    ("runtime/Cargo.toml", include_str!("../../runtime/Cargo.toml")),
+    ("runtime/src/lib.rs", include_str!("../../runtime/src/lib.rs")),
+    ("runtime/src/bodies.rs", include_str!("../../runtime/src/bodies.rs")),
+    ("runtime/src/catalog.rs", include_str!("../../runtime/src/catalog.rs")),
+    ("runtime/src/cli.rs", include_str!("../../runtime/src/cli.rs")),
+    ("runtime/src/config.rs", include_str!("../../runtime/src/config.rs")),
+    ("runtime/src/descriptor.rs", include_str!("../../runtime/src/descriptor.rs")),
+    ("runtime/src/discovery.rs", include_str!("../../runtime/src/discovery.rs")),
+    ("runtime/src/formats.rs", include_str!("../../runtime/src/formats.rs")),
+    ("runtime/src/http.rs", include_str!("../../runtime/src/http.rs")),
+    ("runtime/src/metrics.rs", include_str!("../../runtime/src/metrics.rs")),
+    ("runtime/src/request.rs", include_str!("../../runtime/src/request.rs")),
+    ("runtime/src/resilience.rs", include_str!("../../runtime/src/resilience.rs")),
+    ("runtime/src/results.rs", include_str!("../../runtime/src/results.rs")),
+    ("runtime/src/search.rs", include_str!("../../runtime/src/search.rs")),
+    ("runtime/src/server.rs", include_str!("../../runtime/src/server.rs")),
+    ("runtime/src/sessions.rs", include_str!("../../runtime/src/sessions.rs")),
+    ("runtime/src/shared.rs", include_str!("../../runtime/src/shared.rs")),
+    ("runtime/src/stdio.rs", include_str!("../../runtime/src/stdio.rs")),
+    ("runtime/src/upstream.rs", include_str!("../../runtime/src/upstream.rs")),
+    ("runtime/src/validate.rs", include_str!("../../runtime/src/validate.rs")),
 ];
 
 /// Every file of the crate for `api`, by path relative to the crate folder.
@@ -46,8 +48,10 @@ pub fn emit(api: &Api) -> Result<BTreeMap<String, String>, String> {
     let header = header::text(api);
     let mut files = BTreeMap::new();
     for (path, text) in RUNTIME {
-        files.insert((*path).to_string(), format!("// {header}\n{text}"));
+        let comment = if path.ends_with(".toml") { "#" } else { "//" };
+        files.insert((*path).to_string(), format!("{comment} {header}\n{text}"));
     }
+    files.insert("src/lib.rs".into(), format!("// {header}\n{}", include_str!("../../templates/lib.rs")));
     files.insert("src/main.rs".into(), rust_file(&header, rust::main_module(api))?);
     files.insert("src/api.rs".into(), rust_file(&header, rust::api_module(api))?);
     let (shared, groups) = shared_schemas(api);
@@ -207,14 +211,11 @@ mod tests {
         let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/runtime/src");
         let mut on_disk: Vec<String> = std::fs::read_dir(folder)
             .unwrap()
-            .map(|entry| match entry.unwrap().file_name().to_string_lossy().as_ref() {
-                "lib.rs" => "src/runtime/mod.rs".to_string(),
-                name => format!("src/runtime/{name}"),
-            })
+            .map(|entry| format!("runtime/src/{}", entry.unwrap().file_name().to_string_lossy()))
+            .chain(["runtime/Cargo.toml".to_string()])
             .collect();
         on_disk.sort();
-        let mut emitted: Vec<&str> =
-            RUNTIME.iter().map(|(path, _)| *path).filter(|p| p.starts_with("src/runtime/")).collect();
+        let mut emitted: Vec<&str> = RUNTIME.iter().map(|(path, _)| *path).collect();
         emitted.sort_unstable();
         assert_eq!(on_disk, emitted);
     }

@@ -46,7 +46,8 @@ struct TemplateContext<'a> {
     header_hash: String,
     header_markdown: String,
     description_toml: String,
-    runtime_dependencies: &'static str,
+    dependencies: String,
+    test_dependencies: String,
     env_vars: Vec<EnvVar>,
     tools: Vec<ToolRow>,
     tool_count: usize,
@@ -89,7 +90,8 @@ pub fn render(api: &Api) -> Result<Vec<(String, String)>, String> {
         header_hash: format!("# {}", header::text(api)),
         header_markdown: format!("<!-- {} -->", header::text(api)),
         description_toml: toml_string(&format!("MCP server for the {} API", api.title)),
-        runtime_dependencies: runtime_dependencies()?,
+        dependencies: runtime_dependencies(API_DEPENDENCIES)?,
+        test_dependencies: runtime_dependencies(TEST_DEPENDENCIES)?,
         env_vars: env_vars(api),
         tools: api
             .tools()
@@ -122,14 +124,29 @@ pub fn render(api: &Api) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
-/// The runtime crate's `[dependencies]` table, as its manifest writes it: every generated crate
-/// builds its copy of the runtime with exactly the dependencies the runtime is tested with.
-fn runtime_dependencies() -> Result<&'static str, String> {
+/// The crates the generated tables name besides the runtime: serde's derive, JSON values, HTTP methods.
+const API_DEPENDENCIES: &[&str] = &["reqwest", "serde", "serde_json"];
+
+/// The crates the generated crate's own tests name besides its dependencies and `rmcp`'s client.
+const TEST_DEPENDENCIES: &[&str] = &["percent-encoding", "tokio"];
+
+/// The lines of the runtime's `[dependencies]` table for `names`: the generated crate names those
+/// crates with exactly the versions and features its runtime is built with.
+fn runtime_dependencies(names: &[&str]) -> Result<String, String> {
     const MANIFEST: &str = include_str!("../../runtime/Cargo.toml");
     let start = MANIFEST.find("\n[dependencies]\n").ok_or("runtime/Cargo.toml has no [dependencies] table")? + 1;
     let table = &MANIFEST[start..];
-    let end = table.find("\n\n[").map_or(table.len(), |end| end + 1);
-    Ok(&table[..end])
+    let table = &table[..table.find("\n\n[").map_or(table.len(), |end| end + 1)];
+    names
+        .iter()
+        .map(|name| {
+            table
+                .lines()
+                .find(|line| line.split_once(" = ").is_some_and(|(key, _)| key == *name))
+                .map(|line| format!("{line}\n"))
+                .ok_or_else(|| format!("runtime/Cargo.toml does not depend on `{name}`"))
+        })
+        .collect()
 }
 
 /// Every environment variable the generated server reads, in the order the README lists them.

@@ -3,6 +3,9 @@ upstream: it lists its tools, and its GET and POST tools send the requests the A
 
 import base64
 import json
+import os
+import socket
+import subprocess
 
 import pytest
 from mcp import Client, StdioServerParameters
@@ -205,3 +208,86 @@ async def test_opera_hotel_defaults_to_the_configured_hotel(upstream):
         result = await client.call_tool("get_reservation", {"reservationId": "123456"})
         assert not result.is_error, result.content
         assert upstream.requests[-1].path == "/rsv/v1/hotels/HOTEL1/reservations/123456"
+
+
+# Standard streams of every kind a client may hand a server: pipes (the Python SDK, the benchmark),
+# socket pairs (Node's child_process, so Claude Desktop and Cursor), a standard output that standard
+# error shares (the server must keep it blocking, so log lines are not lost), and plain files.
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+GET_PATIENT = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get_patient", "arguments": {"id": ID}}}
+
+
+def json_rpc_answers(lines):
+    """The JSON-RPC messages among `lines`, by id; other lines (logs on a shared stream) are skipped."""
+    answers = {}
+    for line in lines:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(message, dict) and "id" in message:
+            answers[message["id"]] = message
+    return answers
+
+
+def served_over(stdin, stdout, stderr, upstream):
+    env = {**cliniko_env(upstream.url), "RUST_LOG": "info"}
+    return subprocess.Popen([str(server_binary("cliniko-mcp")), "serve", "--transport", "stdio"],
+                            env=env, stdin=stdin, stdout=stdout, stderr=stderr)
+
+
+@pytest.mark.parametrize("streams", ["pipes", "socket pairs", "stdout shared with stderr"])
+def test_stdio_serves_on_pipes_and_sockets_and_stops_when_input_closes(streams, upstream):
+    if streams == "socket pairs":
+        client_in, server_in = socket.socketpair()
+        client_out, server_out = socket.socketpair()
+        process = served_over(server_in.fileno(), server_out.fileno(), subprocess.DEVNULL, upstream)
+        server_in.close()
+        server_out.close()
+        writer, reader = client_in.makefile("wb"), client_out.makefile("rb")
+    else:
+        stderr = subprocess.STDOUT if streams == "stdout shared with stderr" else subprocess.DEVNULL
+        process = served_over(subprocess.PIPE, subprocess.PIPE, stderr, upstream)
+        writer, reader = process.stdin, process.stdout
+    try:
+        answers = {}
+        for message, wanted in [(INITIALIZE, 1), (INITIALIZED, None), (GET_PATIENT, 2)]:
+            writer.write((json.dumps(message) + "\n").encode())
+            writer.flush()
+            while wanted is not None and wanted not in answers:
+                line = reader.readline()
+                assert line, f"the server closed its output before answering {wanted}"
+                answers.update(json_rpc_answers([line]))
+        assert answers[1]["result"]["serverInfo"]["name"] == "cliniko-mcp"
+        result = answers[2]["result"]
+        assert not result.get("isError"), result
+        assert result["structuredContent"] == {"ok": True, "path": f"/v1/patients/{ID}"}
+        assert [(sent.method, sent.path) for sent in upstream.requests] == [("GET", f"/v1/patients/{ID}")]
+        # Pipes and sockets are served on the runtime's one thread, with no blocking-pool thread for
+        # reads and writes; a standard output shared with standard error is written from one.
+        threads = len(os.listdir(f"/proc/{process.pid}/task"))
+        assert threads == (2 if streams == "stdout shared with stderr" else 1), threads
+        writer.close()
+        if streams == "socket pairs":
+            client_in.close()
+        assert process.wait(timeout=10) == 0, "the server stops cleanly when its input closes"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if streams == "socket pairs":
+            client_out.close()
+
+
+def test_stdio_serves_from_and_to_plain_files(upstream, tmp_path):
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text("".join(json.dumps(message) + "\n" for message in [INITIALIZE, INITIALIZED, GET_PATIENT]))
+    answers = tmp_path / "answers.jsonl"
+    with open(requests, "rb") as stdin, open(answers, "wb") as stdout:
+        process = served_over(stdin, stdout, subprocess.DEVNULL, upstream)
+        assert process.wait(timeout=10) == 0
+    answered = json_rpc_answers(answers.read_text().splitlines())
+    assert answered[1]["result"]["serverInfo"]["name"] == "cliniko-mcp"
+    assert answered[2]["result"]["structuredContent"] == {"ok": True, "path": f"/v1/patients/{ID}"}

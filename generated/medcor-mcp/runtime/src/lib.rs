@@ -17,6 +17,7 @@ pub mod search;
 pub mod server;
 pub mod sessions;
 pub mod shared;
+pub mod stdio;
 pub mod upstream;
 pub mod validate;
 

@@ -5,12 +5,6 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use rmcp::ServiceExt;
-use tokio::io::AsyncWrite;
-use tokio_util::sync::CancellationToken;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
@@ -21,6 +15,7 @@ use super::config::{Config, ConfigProblem, Reader};
 use super::descriptor::{ApiDescriptor, ToolSpec};
 use super::http::{self, HttpOptions};
 use super::server::McpServer;
+use super::stdio;
 use super::upstream::client_builder;
 
 #[derive(Parser)]
@@ -100,7 +95,7 @@ pub fn main(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]]) 
         Command::Tools { profiles: true, .. } => print_profiles(api, tools),
         Command::Tools { profile, .. } => print_tools(api, tools, profile),
         Command::CheckConfig => check_config(api),
-        Command::Healthcheck { listen } => run(healthcheck(listen)),
+        Command::Healthcheck { listen } => run(tokio::runtime::Builder::new_current_thread(), healthcheck(listen)),
         Command::Serve { transport, listen } => {
             let (config, options) = match (Config::from_env(api), CatalogOptions::from_env(api)) {
                 (Ok(config), Ok(options)) => (config, options),
@@ -118,9 +113,11 @@ pub fn main(api: &'static ApiDescriptor, tools: &'static [&'static [ToolSpec]]) 
                 }
             };
             match transport {
-                Transport::Stdio => run(serve_stdio(server)),
+                // One client on one connection: a single thread runs its calls, with no hand-offs
+                // between workers.
+                Transport::Stdio => run(tokio::runtime::Builder::new_current_thread(), stdio::serve(server)),
                 Transport::Http => match HttpOptions::from_env(listen) {
-                    Ok(options) => run(http::serve(server, options)),
+                    Ok(options) => run(tokio::runtime::Builder::new_multi_thread(), http::serve(server, options)),
                     Err(problems) => report(api, &problems),
                 },
             }
@@ -197,9 +194,9 @@ fn report(api: &ApiDescriptor, problems: &[ConfigProblem]) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Runs `work` on a multi-threaded runtime; an error ends the process with a message.
-fn run(work: impl std::future::Future<Output = Result<(), String>>) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+/// Runs `work` on the runtime that `builder` makes; an error ends the process with a message.
+fn run(mut builder: tokio::runtime::Builder, work: impl std::future::Future<Output = Result<(), String>>) -> ExitCode {
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
@@ -212,55 +209,6 @@ fn run(work: impl std::future::Future<Output = Result<(), String>>) -> ExitCode 
             eprintln!("error: {error}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// Serves MCP on standard input and output until the client closes either: once stdout cannot be
-/// written, nothing more the server does can reach the client, so it stops (calls in flight and
-/// their upstream requests are dropped with it).
-async fn serve_stdio(server: McpServer) -> Result<(), String> {
-    let broken = CancellationToken::new();
-    let stdout = WatchedWriter { inner: tokio::io::stdout(), broken: broken.clone() };
-    let running = server.serve((tokio::io::stdin(), stdout)).await.map_err(|e| e.to_string())?;
-    let stop = running.cancellation_token();
-    tokio::select! {
-        finished = running.waiting() => finished.map_err(|e| e.to_string()).map(|_| ()),
-        () = broken.cancelled() => {
-            stop.cancel();
-            tracing::info!("standard output is closed: the client is gone, stopping");
-            Ok(())
-        }
-    }
-}
-
-/// A writer that signals `broken` when a write fails (the reader of a pipe went away).
-struct WatchedWriter<W> {
-    inner: W,
-    broken: CancellationToken,
-}
-
-impl<W: AsyncWrite + Unpin> WatchedWriter<W> {
-    fn watch<T>(&self, result: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
-        if let Poll::Ready(Err(_)) = &result {
-            self.broken.cancel();
-        }
-        result
-    }
-}
-
-impl<W: AsyncWrite + Unpin> AsyncWrite for WatchedWriter<W> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
-        self.watch(result)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        let result = Pin::new(&mut self.inner).poll_flush(cx);
-        self.watch(result)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
