@@ -15,6 +15,7 @@ use super::descriptor::ParamLocation;
 use super::metrics::Metrics;
 use super::request::{RequestBody, UpstreamRequest};
 use super::resilience::{self, Breaker, BreakerState, RateLimit, ResponseCache};
+use super::tls;
 use super::validate::Violation;
 
 /// Tokens are renewed this long before they expire.
@@ -167,7 +168,7 @@ impl Upstream {
     pub fn new(config: Config, metrics: Arc<Metrics>) -> Result<Self, String> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let client = client_builder()
+        let client = client_builder()?
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .tcp_nodelay(true)
@@ -176,7 +177,7 @@ impl Upstream {
             .user_agent(config.user_agent.clone())
             .build()
             .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
-        let files = client_builder()
+        let files = client_builder()?
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -570,11 +571,9 @@ fn origin(url: &reqwest::Url) -> String {
     format!("{}://{}:{}", url.scheme(), url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(0))
 }
 
-/// A reqwest client builder, with the process-wide TLS crypto provider that reqwest's rustls needs
-/// installed first (installing it again is harmless).
-pub fn client_builder() -> reqwest::ClientBuilder {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+/// A reqwest client builder with the servers' TLS configuration (see [`tls`]).
+pub fn client_builder() -> Result<reqwest::ClientBuilder, String> {
+    Ok(reqwest::Client::builder().tls_backend_preconfigured(tls::client_config()?))
 }
 
 /// A random version-4 UUID, for idempotency keys.

@@ -39,6 +39,7 @@ const RUNTIME: &[(&str, &str)] = &[
     ("runtime/src/sessions.rs", include_str!("../../runtime/src/sessions.rs")),
     ("runtime/src/shared.rs", include_str!("../../runtime/src/shared.rs")),
     ("runtime/src/stdio.rs", include_str!("../../runtime/src/stdio.rs")),
+    ("runtime/src/tls.rs", include_str!("../../runtime/src/tls.rs")),
     ("runtime/src/upstream.rs", include_str!("../../runtime/src/upstream.rs")),
     ("runtime/src/validate.rs", include_str!("../../runtime/src/validate.rs")),
 ];

@@ -216,7 +216,7 @@ async fn healthcheck(listen: SocketAddr) -> Result<(), String> {
     let host = if listen.ip().is_unspecified() { "127.0.0.1".to_string() } else { listen.ip().to_string() };
     let host = if host.contains(':') { format!("[{host}]") } else { host };
     let url = format!("http://{host}:{}/readyz", listen.port());
-    let client = client_builder().timeout(std::time::Duration::from_secs(5)).build().map_err(|e| e.to_string())?;
+    let client = client_builder()?.timeout(std::time::Duration::from_secs(5)).build().map_err(|e| e.to_string())?;
     let mut response = client.get(&url).send().await.map_err(|error| format!("{url}: {error}"))?;
     let status = response.status();
     let mut body = Vec::new();

@@ -18,6 +18,7 @@ pub mod server;
 pub mod sessions;
 pub mod shared;
 pub mod stdio;
+pub mod tls;
 pub mod upstream;
 pub mod validate;
 
