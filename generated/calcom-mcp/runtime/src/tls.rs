@@ -18,8 +18,8 @@ use rustls_platform_verifier::Verifier;
 /// The platform's verifier, with the system's root certificates, once the first handshake needs it.
 static PLATFORM: OnceLock<Result<Verifier, rustls::Error>> = OnceLock::new();
 
-/// The TLS configuration of the upstream clients: TLS 1.2 and 1.3 with ring, HTTP/2 or HTTP/1.1 by
-/// ALPN, server certificates checked by the platform's verifier.
+/// The TLS configuration of the upstream clients: TLS 1.2 and 1.3 with ring, HTTP/1.1 (kept-alive,
+/// pooled connections), server certificates checked by the platform's verifier.
 pub fn client_config() -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
@@ -28,7 +28,7 @@ pub fn client_config() -> Result<rustls::ClientConfig, String> {
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(PlatformVerifier { provider }))
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
 
