@@ -93,7 +93,7 @@ fn dockerfile_build_steps_work_from_the_build_context_alone() {
             .skip(1)
             .take_while(|line| !line.starts_with("FROM "))
             .collect();
-        assert!(builder.iter().any(|line| line.contains("cargo build --release --locked")), "{builder:?}");
+        assert!(builder.iter().any(|line| line.contains("cargo build --profile dist --locked")), "{builder:?}");
         for instruction in &builder {
             if let Some(arguments) = instruction.strip_prefix("COPY ") {
                 let parts: Vec<&str> = arguments.split_whitespace().collect();
@@ -117,10 +117,10 @@ fn dockerfile_build_steps_work_from_the_build_context_alone() {
                 assert!(status.success(), "{crate_name}: RUN {command} failed");
             }
         }
-        let copied = format!("/build/target/release/{crate_name}");
+        let copied = format!("/build/target/dist/{crate_name}");
         assert!(dockerfile.contains(&format!("COPY --from=builder {copied} ")), "the runtime stage copies {copied}");
-        let binary = target.join("release").join(&crate_name);
-        let tools = std::process::Command::new(&binary).arg("tools").output().expect("the release binary runs");
+        let binary = target.join("dist").join(&crate_name);
+        let tools = std::process::Command::new(&binary).arg("tools").output().expect("the dist binary runs");
         assert!(tools.status.success(), "{crate_name} tools: {}", String::from_utf8_lossy(&tools.stderr));
         let listed: serde_json::Value = serde_json::from_slice(&tools.stdout).expect("tool list JSON");
         assert!(listed.as_array().is_some_and(|tools| !tools.is_empty()));

@@ -63,12 +63,15 @@ fn main() {
     rows.push((format!("stdio, {IN_FLIGHT} in flight"), stdio.concurrent));
     rows.push(("HTTP, one at a time".into(), http.sequential));
     rows.push((format!("HTTP, {IN_FLIGHT} in flight"), http.concurrent));
-    println!("| run | server CPU per call | p50 | p90 | p99 | calls/s |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("| run | server CPU per call | of it in the kernel | p50 | p90 | p99 | calls/s |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for (name, summary) in rows {
-        let cpu = summary.cpu_per_call.map_or("".to_string(), |cpu| format!("{:.3} ms", cpu.as_secs_f64() * 1000.0));
+        let cpu = summary.cpu_per_call.map_or(String::new(), |cpu| format!("{:.3} ms", ms(cpu.total())));
+        let kernel = summary.cpu_per_call.map_or(String::new(), |cpu| {
+            format!("{:.0} %", 100.0 * cpu.system.as_secs_f64() / cpu.total().as_secs_f64().max(1e-12))
+        });
         println!(
-            "| {name} | {cpu} | {:.3} ms | {:.3} ms | {:.3} ms | {:.0} |",
+            "| {name} | {cpu} | {kernel} | {:.3} ms | {:.3} ms | {:.3} ms | {:.0} |",
             ms(summary.p50),
             ms(summary.p90),
             ms(summary.p99),
@@ -78,25 +81,30 @@ fn main() {
     print!("{soak_table}");
 }
 
-/// Resident memory over the soak runs: after start, after the first tenth of the calls, at the end.
+/// Resident memory over the soak runs: after start, after the first tenth of the calls, at the end,
+/// and every tenth's sample.
 fn soak_table(soak: u64, runs: [(&str, &Run); 2]) -> String {
     if soak == 0 {
         return String::new();
     }
-    let mb = |kb: u64| format!("{:.1} MB", kb as f64 / 1024.0);
+    let mb = |kb: u64| format!("{:.1}", kb as f64 / 1024.0);
     let mut table = format!("\n## Resident memory over {soak} more calls per transport, {IN_FLIGHT} in flight\n\n");
-    table +=
-        &format!("| transport | after start | after {} calls | after {soak} calls | peak |\n", soak / SOAK_SAMPLES);
-    table += "|---|---:|---:|---:|---:|\n";
+    table += &format!(
+        "| transport | after start | after {} calls | after {soak} calls | peak | after each tenth |\n",
+        soak / SOAK_SAMPLES
+    );
+    table += "|---|---:|---:|---:|---:|---|\n";
     for (name, run) in runs {
         let first = run.soak_rss_kb.first().copied().unwrap_or(0);
         let last = run.soak_rss_kb.last().copied().unwrap_or(0);
+        let samples: Vec<String> = run.soak_rss_kb.iter().map(|kb| mb(*kb)).collect();
         table += &format!(
-            "| {name} | {} | {} | {} | {} |\n",
+            "| {name} | {} MB | {} MB | {} MB | {} MB | {} |\n",
             mb(run.rss_after_start_kb),
             mb(first),
             mb(last),
-            mb(run.peak_rss_kb)
+            mb(run.peak_rss_kb),
+            samples.join(", ")
         );
     }
     table
@@ -111,12 +119,12 @@ struct Summary {
     p50: Duration,
     p90: Duration,
     p99: Duration,
-    cpu_per_call: Option<Duration>,
+    cpu_per_call: Option<Cpu>,
     calls_per_second: f64,
 }
 
 impl Summary {
-    fn of(latencies: &[Duration], cpu: Option<Duration>, wall: Duration, calls: u64) -> Self {
+    fn of(latencies: &[Duration], cpu: Option<Cpu>, wall: Duration, calls: u64) -> Self {
         let mut sorted = latencies.to_vec();
         sorted.sort();
         let at = |share: f64| {
@@ -130,7 +138,7 @@ impl Summary {
             p50: at(0.50),
             p90: at(0.90),
             p99: at(0.99),
-            cpu_per_call: cpu.map(|cpu| cpu / calls.max(1) as u32),
+            cpu_per_call: cpu.map(|cpu| cpu.per(calls)),
             calls_per_second: calls as f64 / wall.as_secs_f64().max(1e-9),
         }
     }
@@ -543,7 +551,7 @@ fn http_in_flight(address: &str, session: &str, first: u64, calls: u64) -> Vec<D
 fn measured(pid: u32, calls: impl FnOnce() -> Vec<Duration>) -> Summary {
     let (cpu_before, started) = (cpu_time(pid), Instant::now());
     let latencies = calls();
-    let (wall, cpu) = (started.elapsed(), cpu_time(pid) - cpu_before);
+    let (wall, cpu) = (started.elapsed(), cpu_time(pid).since(cpu_before));
     Summary::of(&latencies, Some(cpu), wall, latencies.len() as u64)
 }
 
@@ -558,14 +566,36 @@ fn result_bytes(message: &str) -> usize {
     value["result"].to_string().len()
 }
 
+/// CPU time of a process, in user space and in the kernel.
+#[derive(Clone, Copy)]
+struct Cpu {
+    user: Duration,
+    system: Duration,
+}
+
+impl Cpu {
+    fn total(self) -> Duration {
+        self.user + self.system
+    }
+
+    fn since(self, before: Cpu) -> Cpu {
+        Cpu { user: self.user.saturating_sub(before.user), system: self.system.saturating_sub(before.system) }
+    }
+
+    fn per(self, calls: u64) -> Cpu {
+        let calls = calls.max(1) as u32;
+        Cpu { user: self.user / calls, system: self.system / calls }
+    }
+}
+
 /// The process's CPU time, user and system, from /proc/PID/stat.
-fn cpu_time(pid: u32) -> Duration {
+fn cpu_time(pid: u32) -> Cpu {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
     // Fields after the command name, which is in parentheses and may hold spaces.
     let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("").split_whitespace().collect();
-    let ticks: u64 = fields.get(11).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
-    Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second())
+    let ticks = |index: usize| fields.get(index).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+    let seconds = |ticks: u64| Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second());
+    Cpu { user: seconds(ticks(11)), system: seconds(ticks(12)) }
 }
 
 fn clock_ticks_per_second() -> f64 {
