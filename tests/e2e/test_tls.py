@@ -81,3 +81,21 @@ async def test_https_upstreams_are_verified_against_the_systems_roots(tmp_path):
             result = await client.call_tool("get_patient", {"id": "2"})
             assert result.is_error and "certificate" in text_of(result).lower(), text_of(result)
         assert requested == ["/v1/patients/1"], "nothing reached an upstream whose certificate was refused"
+
+
+async def test_a_server_without_root_certificates_serves_plain_http_and_refuses_https(upstream, tmp_path):
+    """The system's roots are loaded on the first TLS handshake, not at start: with none at all (an empty
+    `SSL_CERT_FILE`), a plain-HTTP upstream is served, and an HTTPS one is refused with a reason."""
+    empty = tmp_path / "no-roots.pem"
+    empty.write_text("")
+    async with Client(cliniko(upstream.url, {"SSL_CERT_FILE": str(empty)})) as client:
+        result = await client.call_tool("get_patient", {"id": "1"})
+        assert not result.is_error, text_of(result)
+    assert [sent.path for sent in upstream.requests] == ["/v1/patients/1"]
+
+    ca, cert, key = certificates(tmp_path)
+    with https_upstream(cert, key) as (url, requested):
+        async with Client(cliniko(url, {"SSL_CERT_FILE": str(empty)})) as client:
+            result = await client.call_tool("get_patient", {"id": "2"})
+            assert result.is_error and "certificate" in text_of(result).lower(), text_of(result)
+        assert requested == []
