@@ -128,7 +128,7 @@ pub fn render(api: &Api) -> Result<Vec<(String, String)>, String> {
 const API_DEPENDENCIES: &[&str] = &["reqwest", "serde", "serde_json"];
 
 /// The crates the generated crate's own tests name besides its dependencies and `rmcp`'s client.
-const TEST_DEPENDENCIES: &[&str] = &["percent-encoding", "tokio"];
+const TEST_DEPENDENCIES: &[&str] = &["httpdate", "percent-encoding", "regex", "tokio"];
 
 /// The lines of the runtime's `[dependencies]` table for `names`: the generated crate names those
 /// crates with exactly the versions and features its runtime is built with.
