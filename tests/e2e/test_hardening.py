@@ -14,7 +14,8 @@ from mcp import Client
 
 from conftest import server_binary
 from test_http import INITIALIZE, client, free_port, get, http_server, post
-from test_stdio import CASES, ID, params
+from test_stdio import CASES, ID, INITIALIZED, params
+from test_stdio import INITIALIZE as INITIALIZE_MESSAGE
 from upstream import FakeUpstream
 
 AUTH = {"Authorization": "Bearer primary-token-7f3a"}
@@ -245,10 +246,9 @@ class RawStdio:
         return json.loads(self.process.stdout.readline())
 
     def initialize(self):
-        self.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}})
+        self.send(INITIALIZE_MESSAGE)
         assert "result" in self.receive()
-        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        self.send(INITIALIZED)
 
     def close(self):
         self.process.kill()

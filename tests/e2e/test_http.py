@@ -14,6 +14,7 @@ from mcp import Client
 from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 
 from conftest import server_binary
+import test_stdio as stdio
 from test_stdio import CASES
 
 TOKENS = "primary-token-7f3a,backup-token-19c2"
@@ -86,8 +87,7 @@ def get(url):
         return error.code, error.read().decode()
 
 
-INITIALIZE = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-    "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}).encode()
+INITIALIZE = json.dumps(stdio.INITIALIZE).encode()
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])

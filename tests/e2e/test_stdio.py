@@ -14,6 +14,11 @@ from conftest import server_binary
 
 ID = "1752849161776013508"  # above 2^53: exact only as a string
 
+# The raw JSON-RPC opening of a session, for the tests that speak it without the SDK.
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+
 
 def cliniko_env(url):
     return {"CLINIKO_BASE_URL": f"{url}/v1", "CLINIKO_API_KEY": "MS0xLWFiY2RlZg-au2"}
@@ -213,9 +218,6 @@ async def test_opera_hotel_defaults_to_the_configured_hotel(upstream):
 # Standard streams of every kind a client may hand a server: pipes (the Python SDK, the benchmark),
 # socket pairs (Node's child_process, so Claude Desktop and Cursor), a standard output that standard
 # error shares (the server must keep it blocking, so log lines are not lost), and plain files.
-INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-    "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}
-INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 GET_PATIENT = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get_patient", "arguments": {"id": ID}}}
 
 

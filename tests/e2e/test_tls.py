@@ -13,6 +13,7 @@ from mcp import Client, StdioServerParameters
 
 from conftest import server_binary
 from test_hardening import text_of
+from test_stdio import cliniko_env
 
 
 def certificates(folder):
@@ -63,7 +64,7 @@ def https_upstream(cert, key):
 
 
 def cliniko(base_url, extra=None):
-    env = {"CLINIKO_BASE_URL": f"{base_url}/v1", "CLINIKO_API_KEY": "MS0xLWFiY2RlZg-au2", "RUST_LOG": "warn", **(extra or {})}
+    env = {**cliniko_env(base_url), "RUST_LOG": "warn", **(extra or {})}
     return StdioServerParameters(command=str(server_binary("cliniko-mcp")), args=["serve"], env=env)
 
 
