@@ -323,8 +323,7 @@ impl ServerHandler for McpServer {
         let elapsed = started.elapsed();
         self.metrics.tool_call(spec.name, called.outcome, elapsed);
         called.log(spec.name, elapsed);
-        let result = called.result;
-        Ok(result.into())
+        Ok(called.result.into())
     }
 
     async fn list_resources(
